@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from vigil.accounts.models import ApiToken, hash_token
+
+
+class TokenAuth(HttpBearer):
+    """Personal API tokens: `Authorization: Bearer vgl_...`. Only the hash is stored."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        record = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if record is None:
+            return None
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+        request.user = record.user
+        return record.user

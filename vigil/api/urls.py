@@ -1,0 +1,5 @@
+from django.urls import path
+
+from vigil.api.routes import api
+
+urlpatterns = [path("", api.urls)]
