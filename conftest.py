@@ -128,3 +128,6 @@ def as_dispatcher(client: Client, dispatcher: User) -> Client:
 def neighbour() -> Iterator[Client]:
     """An anonymous neighbour: no account, no cookies but what the site sets."""
     yield Client()
+
+
+from tests.live import browser_page, live_asgi  # noqa: E402,F401  (fixtures for the whole suite)

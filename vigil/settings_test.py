@@ -20,3 +20,10 @@ if os.environ.get("VIGIL_TEST_DATABASE") == "postgres":
 from vigil.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+# Parallel runs (developers, CI's SQLite and PostgreSQL passes) must not share a test database.
+_run = os.environ.get("VIGIL_TEST_RUN_ID", str(os.getpid()))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"]["NAME"] = str(VAR_DIR / f"test-{_run}.sqlite3")  # noqa: F405
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_vigil_{_run}"}  # noqa: F405
