@@ -106,9 +106,11 @@ def update_report_place(report: Report, *, zip_code: str = "", address: str = ""
     report.zip_code = zip_code[:5] or report.zip_code
     report.cell = cell or report.cell
     report.zone = zone or report.zone
+    if zone is not None:
+        report.chapter = chapter
     if address:
         report.address = address.strip()
-    report.save(update_fields=["zip_code", "cell", "zone", "address"])
+    report.save(update_fields=["zip_code", "cell", "zone", "chapter", "address"])
     audit(f"public:{report.channel}", "report.update_place", report)
     report_received.send(sender=Report, report=report, updated=True)
     return report
