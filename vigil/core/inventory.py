@@ -1,0 +1,39 @@
+"""What a seizure of the database yields, column by column (SECURITY-TESTS A2)."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import models
+
+from vigil.core.fields import EncryptedTextField
+
+# Columns that hold a keyed hash (HMAC or SHA-256 of a random secret): useless without the key.
+KEYED = {"contact_index", "phone_index", "source_hash", "digest", "key"}
+
+
+def classify(field: models.Field) -> str:  # type: ignore[type-arg]
+    if isinstance(field, EncryptedTextField):
+        return "ciphertext"
+    if field.name in KEYED:
+        return "keyed hash"
+    return "plaintext"
+
+
+def inventory() -> list[tuple[str, str, str]]:
+    rows = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        for field in model._meta.local_fields:
+            rows.append((model._meta.db_table, field.column, classify(field)))
+        for m2m in model._meta.local_many_to_many:
+            through = m2m.remote_field.through  # type: ignore[union-attr]
+            if through._meta.auto_created:
+                continue
+    return sorted(rows)
+
+
+def markdown() -> str:
+    lines = ["| column | stored as |", "|---|---|"]
+    lines += [f"| `{table}.{column}` | {kind} |" for table, column, kind in inventory()]
+    return "\n".join(lines) + "\n"
