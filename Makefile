@@ -17,7 +17,7 @@ locale/es/LC_MESSAGES/django.mo: locale/es/LC_MESSAGES/django.po $(BIN)/.install
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
 
 run: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
-	PORT=$(PORT) $(BIN)/python manage.py rundemo
+	VIGIL_DEMO=True PORT=$(PORT) $(BIN)/python manage.py rundemo
 
 test: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -37,7 +37,7 @@ bench: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
 	$(BIN)/python -m bench.board
 
 messages: $(BIN)/.installed
-	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --no-obsolete --add-location=file
+	VIGIL_DEBUG=True $(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --ignore="*/tests/*" --ignore=tests --ignore=bench --no-obsolete --add-location=file
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3*

@@ -41,6 +41,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """Requests activate their language in this thread; a test must not inherit the last one."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 def make_staff(username: str, role: str, *chapters: Chapter, mfa: bool = True) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, role=role)
     user.chapters.set(chapters)

@@ -20,7 +20,7 @@ VAR_DIR = Path(env_str("VIGIL_VAR_DIR", str(BASE_DIR / "var")))
 DEMO_MODE = env_bool("VIGIL_DEMO", False)
 DEBUG = env_bool("VIGIL_DEBUG", False)
 
-_DEFAULT_SECRET = "insecure-development-secret-do-not-use-in-production-0000000000"
+_DEFAULT_SECRET = "insecure-development-secret-do-not-use-in-production-0000000000"  # noqa: S105 - refused in production
 SECRET_KEY = env_str("VIGIL_SECRET_KEY", _DEFAULT_SECRET)
 ALLOWED_HOSTS = env_list("VIGIL_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 PUBLIC_URL = env_str("VIGIL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -92,7 +92,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "vigil.sqlite3",
+            "NAME": str(VAR_DIR / "vigil.sqlite3"),
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -175,7 +175,9 @@ SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: Chromium sends "Origin: null" on same-origin form posts under
+# no-referrer, and Django's CSRF origin check then refuses every POST. Nothing goes to other sites.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PROXY_COUNT else None
 X_FRAME_OPTIONS = "DENY"
@@ -202,6 +204,7 @@ STATICFILES_DIRS = [BASE_DIR / "vigil" / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_ALLOW_ALL_ORIGINS = False
 
 # --- Vigil ------------------------------------------------------------------------------
 NETWORK_NAME = env_str("VIGIL_NETWORK_NAME", "Vigil")

@@ -89,8 +89,10 @@ def reset_keyring() -> None:
     keyring.cache_clear()
 
 
-def _aad(table: str, column: str, row: str) -> bytes:
-    return f"{table}\x1f{column}\x1f{row}".encode()
+def _aad(header: bytes, table: str, column: str, row: str) -> bytes:
+    # The header (format + key id) is authenticated too, so moving a value to another key id
+    # fails like any other tampering.
+    return header + f"{table}\x1f{column}\x1f{row}".encode()
 
 
 def encrypt(plaintext: bytes, *, table: str, column: str, row: str) -> bytes:
@@ -98,16 +100,23 @@ def encrypt(plaintext: bytes, *, table: str, column: str, row: str) -> bytes:
     if ring.primary is None:
         raise DataLocked("no data key loaded")
     kid = ring.primary.encode()
+    header = MAGIC + bytes([len(kid)]) + kid
     nonce = os.urandom(12)
-    sealed = AESGCM(ring.keys[ring.primary]).encrypt(nonce, plaintext, _aad(table, column, row))
-    return MAGIC + bytes([len(kid)]) + kid + nonce + sealed
+    sealed = AESGCM(ring.keys[ring.primary]).encrypt(nonce, plaintext, _aad(header, table, column, row))
+    return header + nonce + sealed
 
 
 def key_id_of(ciphertext: bytes) -> str:
     if ciphertext[:2] != MAGIC:
         raise TamperedCiphertext("unknown ciphertext format")
-    length = ciphertext[2]
-    return ciphertext[3 : 3 + length].decode("ascii", "replace")
+    length = ciphertext[2] if len(ciphertext) > 2 else 0
+    kid = ciphertext[3 : 3 + length]
+    # The key id is not covered by the GCM tag; a damaged one must still count as tampering
+    # (logged), not as a key that merely isn't loaded.
+    if not 1 <= length <= 16 or len(kid) != length or not kid.isascii() or not kid.isalnum():
+        security_log.warning("tampered ciphertext header")
+        raise TamperedCiphertext("damaged key id")
+    return kid.decode("ascii")
 
 
 def decrypt(ciphertext: bytes, *, table: str, column: str, row: str) -> bytes:
@@ -118,7 +127,7 @@ def decrypt(ciphertext: bytes, *, table: str, column: str, row: str) -> bytes:
     start = 3 + len(kid)
     nonce, sealed = ciphertext[start : start + 12], ciphertext[start + 12 :]
     try:
-        return AESGCM(key).decrypt(nonce, sealed, _aad(table, column, row))
+        return AESGCM(key).decrypt(nonce, sealed, _aad(ciphertext[:start], table, column, row))
     except (InvalidTag, ValueError):
         # Never log the value or the row's contents: the table and column say enough.
         security_log.warning("tampered ciphertext in %s.%s", table, column)

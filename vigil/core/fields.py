@@ -55,7 +55,7 @@ class EncryptedDescriptor:
 class EncryptedTextField(models.BinaryField):
     """Text stored as ciphertext. Empty values are stored as NULL (nothing to protect)."""
 
-    descriptor_class = EncryptedDescriptor  # type: ignore[assignment]
+    descriptor_class = EncryptedDescriptor
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("null", True)
@@ -69,7 +69,7 @@ class EncryptedTextField(models.BinaryField):
         return name, path, args, kwargs
 
     def context(self, instance: models.Model) -> dict[str, str]:
-        return {"table": instance._meta.db_table, "column": self.column, "row": str(instance.pk)}
+        return {"table": instance._meta.db_table, "column": str(self.column), "row": str(instance.pk)}
 
     def open(self, instance: models.Model, ciphertext: bytes) -> str:
         try:

@@ -11,7 +11,7 @@ from vigil.core.fields import EncryptedTextField
 KEYED = {"contact_index", "phone_index", "source_hash", "digest", "key"}
 
 
-def classify(field: models.Field) -> str:  # type: ignore[type-arg]
+def classify(field: models.Field) -> str:
     if isinstance(field, EncryptedTextField):
         return "ciphertext"
     if field.name in KEYED:
@@ -25,11 +25,7 @@ def inventory() -> list[tuple[str, str, str]]:
         if model._meta.proxy or not model._meta.managed:
             continue
         for field in model._meta.local_fields:
-            rows.append((model._meta.db_table, field.column, classify(field)))
-        for m2m in model._meta.local_many_to_many:
-            through = m2m.remote_field.through  # type: ignore[union-attr]
-            if through._meta.auto_created:
-                continue
+            rows.append((model._meta.db_table, str(field.column), classify(field)))
     return sorted(rows)
 
 

@@ -5,17 +5,31 @@ Code must not log personal data in the first place; this catches what a library 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-IPV6 = re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b|::1\b")
+# Candidates only (compressed forms, embedded IPv4, zone ids); ipaddress decides, so clock
+# times such as 04:48:56 are left alone.
+IPV6_CANDIDATE = re.compile(
+    r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::?\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.]+)?(?![\w:]|\.\d)"
+)
 PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
 
 
+def _ipv6(match: re.Match[str]) -> str:
+    text = match.group()
+    try:
+        ipaddress.IPv6Address(text.split("%")[0])
+    except ValueError:
+        return text
+    return "[ip]"
+
+
 def scrub(text: str) -> str:
+    text = IPV6_CANDIDATE.sub(_ipv6, text)
     text = IPV4.sub("[ip]", text)
-    text = IPV6.sub("[ip]", text)
     return PHONE.sub("[number]", text)
 
 

@@ -36,7 +36,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         if not request.path.startswith(settings.STATIC_URL):

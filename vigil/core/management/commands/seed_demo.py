@@ -1,0 +1,235 @@
+"""The fictional network of `make run`: two Chicago chapters, their zones, staff of every role
+and a few reports that cluster into incidents on the board.
+
+Idempotent: a second run finds everything in place and changes nothing (passwords are set
+only when an account is created; reports are seeded only into an empty network). Later
+seeds (volunteers, subscribers, the sandbox phone) extend this command. Every place is a
+real neighbourhood so the map and ZIP lookups work; every word of every report is invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+import h3
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from vigil.accounts.models import Role, User
+from vigil.core.audit import audit
+from vigil.core.models import Chapter, Zone
+from vigil.intake.actions import ReportInput, receive_report
+from vigil.intake.models import Agency, Channel, Kind, Report
+
+DEMO_PASSWORD = "vigil-demo-2026"  # noqa: S105 - printed by rundemo; seed_demo refuses outside demo mode
+ZONE_RESOLUTION = 8
+ZONE_RING = 2
+
+
+@dataclass(frozen=True)
+class DemoZone:
+    chapter: str
+    name: str
+    latitude: float
+    longitude: float
+    zip_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    role: str
+    chapters: tuple[str, ...]
+    description: str
+
+
+CHAPTERS = {"pilsen": "Pilsen", "little-village": "Little Village"}
+
+ZONES = (
+    DemoZone("pilsen", "Pilsen", 41.8575, -87.6600, ("60608",)),
+    DemoZone("pilsen", "Back of the Yards", 41.8090, -87.6650, ("60609",)),
+    DemoZone("little-village", "Little Village", 41.8445, -87.7115, ("60623",)),
+)
+
+STAFF = (
+    DemoStaff("admin", Role.ADMIN, ("pilsen", "little-village"), "admin, both chapters"),
+    DemoStaff("organizer", Role.ORGANIZER, ("pilsen",), "organizer, Pilsen"),
+    DemoStaff("dispatcher", Role.DISPATCHER, ("pilsen",), "dispatcher, Pilsen"),
+    DemoStaff("verifier", Role.VERIFIER, ("pilsen",), "verifier / legal observer, Pilsen"),
+    DemoStaff("legal", Role.LEGAL, ("pilsen",), "legal coordinator, Pilsen"),
+    DemoStaff("regional", Role.DISPATCHER, ("pilsen", "little-village"), "regional dispatcher, both chapters"),
+    DemoStaff("lv-dispatcher", Role.DISPATCHER, ("little-village",), "dispatcher, Little Village"),
+)
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    minutes_ago: int
+    data: ReportInput
+    logged_by: str = ""
+
+
+# Three reports of one scene in Pilsen (web, text, hotline), two in Little Village, one in
+# Back of the Yards: the board shows clustered incidents across channels.
+REPORTS = (
+    DemoReport(
+        24,
+        ReportInput(
+            channel=Channel.WEB,
+            kind=Kind.VEHICLES,
+            details="Two grey SUVs without plates parked by the laundromat, men in vests standing outside.",
+            address="21st St near Wood St",
+            zip_code="60608",
+            latitude=41.8520,
+            longitude=-87.6690,
+            vehicles_count=2,
+            agents_count=3,
+            source="demo-web-1",
+        ),
+    ),
+    DemoReport(
+        17,
+        ReportInput(
+            channel=Channel.SMS,
+            kind=Kind.VEHICLES,
+            details="REPORTE dos camionetas grises en la 21 y Wood",
+            zip_code="60608",
+            language="es",
+            agency=Agency.ICE,
+            contact_phone="+1 312 555 0142",
+            source="+13125550142",
+        ),
+    ),
+    DemoReport(
+        9,
+        ReportInput(
+            channel=Channel.HOTLINE,
+            kind=Kind.ARREST,
+            details="Caller says agents stopped a man walking to the bus stop; caller watched from the bakery.",
+            address="21st St & Wolcott Ave",
+            zip_code="60608",
+            latitude=41.8513,
+            longitude=-87.6740,
+            agents_count=4,
+            agency=Agency.ICE,
+            language="es",
+            contact_phone="+1 312 555 0177",
+            source="+13125550177",
+        ),
+        logged_by="dispatcher",
+    ),
+    DemoReport(
+        41,
+        ReportInput(
+            channel=Channel.WEB,
+            kind=Kind.CHECKPOINT,
+            details="Cars being stopped one by one on 26th Street, flashing lights, an unmarked van.",
+            address="26th St near Kedzie Ave",
+            zip_code="60623",
+            latitude=41.8446,
+            longitude=-87.7054,
+            vehicles_count=3,
+            agency=Agency.UNKNOWN,
+            source="demo-web-2",
+        ),
+    ),
+    DemoReport(
+        33,
+        ReportInput(
+            channel=Channel.SMS,
+            kind=Kind.CHECKPOINT,
+            details="checkpoint 26th and kedzie still there",
+            zip_code="60623",
+            contact_phone="+1 773 555 0118",
+            source="+17735550118",
+        ),
+    ),
+    DemoReport(
+        55,
+        ReportInput(
+            channel=Channel.HOTLINE,
+            kind=Kind.WORKPLACE,
+            details="Caller heard from a coworker that agents are at a warehouse gate; not seen directly.",
+            address="47th St near Ashland Ave",
+            zip_code="60609",
+            latitude=41.8085,
+            longitude=-87.6645,
+            agency=Agency.UNKNOWN,
+        ),
+        logged_by="dispatcher",
+    ),
+)
+
+
+def zone_cells(zone: DemoZone) -> list[str]:
+    """The resolution-8 cells around the zone's centre that are nearer to it than to any other
+    demo zone's centre, so zones never overlap."""
+    centre = h3.latlng_to_cell(zone.latitude, zone.longitude, ZONE_RESOLUTION)
+    others = [h3.latlng_to_cell(z.latitude, z.longitude, ZONE_RESOLUTION) for z in ZONES if z != zone]
+    return sorted(
+        str(cell)
+        for cell in h3.grid_disk(centre, ZONE_RING)
+        if all(h3.grid_distance(cell, centre) < h3.grid_distance(cell, other) for other in others)
+    )
+
+
+class Command(BaseCommand):
+    help = "Create (or leave in place) the fictional demo network. Demo mode only."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "seed_demo creates accounts with a published password: it runs only with VIGIL_DEMO=True."
+            )
+        chapters = self.seed_network()
+        created = self.seed_staff(chapters)
+        reports = self.seed_reports()
+        self.stdout.write(
+            f"demo network: {len(chapters)} chapters, {Zone.objects.count()} zones, "
+            f"{created} staff created, {reports} reports seeded"
+        )
+
+    @transaction.atomic(durable=True)
+    def seed_network(self) -> dict[str, Chapter]:
+        chapters = {
+            slug: Chapter.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+            for slug, name in CHAPTERS.items()
+        }
+        for zone in ZONES:
+            Zone.objects.get_or_create(
+                chapter=chapters[zone.chapter],
+                name=zone.name,
+                defaults={"cells": zone_cells(zone), "zip_codes": list(zone.zip_codes)},
+            )
+        return chapters
+
+    @transaction.atomic(durable=True)
+    def seed_staff(self, chapters: dict[str, Chapter]) -> int:
+        created = 0
+        # One Argon2 hash for every demo account (the password is published anyway): hashing
+        # seven times would add seconds to every `make run` on a fresh checkout.
+        password = make_password(DEMO_PASSWORD)
+        for staff in STAFF:
+            if User.objects.filter(username=staff.username).exists():
+                continue
+            user = User.objects.create(username=staff.username, password=password, role=staff.role)
+            user.chapters.set([chapters[slug] for slug in staff.chapters])
+            audit("seed_demo", "staff.create", user)
+            created += 1
+        return created
+
+    def seed_reports(self) -> int:
+        demo_chapters = Chapter.objects.filter(slug__in=CHAPTERS)
+        if Report.objects.filter(chapter__in=demo_chapters).exists():
+            return 0
+        now = timezone.now()
+        for demo in sorted(REPORTS, key=lambda r: -r.minutes_ago):
+            data = replace(demo.data, observed_at=now - timedelta(minutes=demo.minutes_ago))
+            entered_by = User.objects.get(username=demo.logged_by) if demo.logged_by else None
+            receive_report(data, entered_by=entered_by)
+        return len(REPORTS)
