@@ -4,6 +4,10 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+
+from vigil.core import crypto
+from vigil.core.http import client_ip
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -13,8 +17,21 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return False
 
     def get_client_ip(self, request: HttpRequest) -> str:
-        # allauth keys its IP rate limits by this value; it lives only in the cache.
-        return str(request.META.get("REMOTE_ADDR", "0.0.0.0"))  # noqa: S104
+        # allauth puts this value into its rate-limit cache keys, and the cache is a database
+        # table: store a keyed hash, never the address. client_ip honours VIGIL_PROXY_COUNT
+        # (behind a proxy every client would otherwise share one bucket) and buckets IPv6 per /64.
+
+        address = client_ip(request)
+        try:
+            return "h" + crypto.rate_key(address, purpose="staff-login")
+        except crypto.DataLocked:
+            return "h" + salted_hmac("vigil.staff-login", address, algorithm="sha256").hexdigest()[:40]
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth prefixes the request's host, so every name in ALLOWED_HOSTS would be a
+        # fresh set of five guesses for the same account.
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"login:{str(login).lower()}"
 
     def add_message(self, *args: Any, **kwargs: Any) -> None:
         return None

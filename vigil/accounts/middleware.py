@@ -8,7 +8,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
-from vigil.accounts.signals import SESSION_STARTED
+from vigil.accounts.signals import MFA_OK, SESSION_STARTED
 
 MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/")
 
@@ -39,6 +39,17 @@ def has_mfa(user: object) -> bool:
     return Authenticator.objects.filter(user=user).exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
 
 
+def session_has_mfa(request: HttpRequest) -> bool:
+    # Only the positive answer is kept: a user who enrols mid-session is let through on the
+    # next request, and removing an authenticator drops the mark (signals.forget_mfa).
+    if request.session.get(MFA_OK) == request.user.pk:
+        return True
+    if has_mfa(request.user):
+        request.session[MFA_OK] = request.user.pk
+        return True
+    return False
+
+
 class RequireMFAMiddleware:
     """Staff with sensitive access get nothing but MFA enrolment until they have MFA (C4)."""
 
@@ -51,7 +62,7 @@ class RequireMFAMiddleware:
             user.is_authenticated
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
             and user_needs_mfa(user)
-            and not has_mfa(user)
+            and not session_has_mfa(request)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "MFA enrolment required"}, status=403)

@@ -41,7 +41,7 @@ class User(AbstractUser):
         return cached
 
 
-TOKEN_PREFIX = "vgl_"
+TOKEN_PREFIX = "vgl_"  # noqa: S105 - a public prefix, not a secret
 
 
 def hash_token(token: str) -> str:

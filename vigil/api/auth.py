@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from vigil.accounts.middleware import has_mfa, user_needs_mfa
 from vigil.accounts.models import ApiToken, hash_token
 
 
@@ -19,6 +20,9 @@ class TokenAuth(HttpBearer):
             .first()
         )
         if record is None:
+            return None
+        # A token must not be a way around the MFA rule: it works only while its owner has MFA.
+        if user_needs_mfa(record.user) and not has_mfa(record.user):
             return None
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
         request.user = record.user
