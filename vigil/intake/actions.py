@@ -38,6 +38,10 @@ class ReportInput:
     photo_name: str = ""
     # Where it came from (client address, phone number): only a keyed hash is kept.
     source: str = ""
+    # The chapter for a report outside every zone (a hotline call: the dispatcher's chapter).
+    fallback_chapter: Chapter | None = None
+    # Set when something must be bound to the report before it exists (an encrypted photo).
+    report_id: uuid.UUID | None = None
 
 
 def default_chapter() -> Chapter:
@@ -58,16 +62,24 @@ def locate(data: ReportInput) -> tuple[str, Zone | None, Chapter]:
     zone = geo.zone_for_cell(cell, zones) if cell else None
     if zone is None and data.zip_code:
         zone = geo.zone_for_zip(data.zip_code, zones)
-    chapter = zone.chapter if zone else default_chapter()
+    chapter = zone.chapter if zone else (data.fallback_chapter or default_chapter())
     return cell, zone, chapter
 
 
 @transaction.atomic(durable=True)
 def receive_report(data: ReportInput, *, entered_by: User | None = None) -> Report:
+    return store_report(data, entered_by=entered_by)
+
+
+def store_report(data: ReportInput, *, entered_by: User | None = None) -> Report:
+    """receive_report inside a transaction the caller owns (the SMS webhook records the
+    provider's message id in the same transaction, for exactly-once processing)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("store_report needs the caller's transaction; use receive_report")
     now = timezone.now()
     cell, zone, chapter = locate(data)
     report = Report(
-        id=uuid.uuid4(),
+        id=data.report_id or uuid.uuid4(),
         chapter=chapter,
         received_at=now,
         channel=data.channel,
@@ -100,6 +112,12 @@ def receive_report(data: ReportInput, *, entered_by: User | None = None) -> Repo
 
 @transaction.atomic(durable=True)
 def update_report_place(report: Report, *, zip_code: str = "", address: str = "") -> Report:
+    return store_report_place(report, zip_code=zip_code, address=address)
+
+
+def store_report_place(report: Report, *, zip_code: str = "", address: str = "") -> Report:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("store_report_place needs the caller's transaction; use update_report_place")
     """A later answer (SMS guided flow) adds the place; the report is re-clustered."""
     data = ReportInput(channel=report.channel, zip_code=zip_code)
     cell, zone, chapter = locate(data)
