@@ -1,14 +1,23 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
-from vigil.core.views import healthz
+from vigil.core.views import healthz, not_found
+
+# allauth pages a staff network must not offer: accounts are created and reset by organizers,
+# never by sign-up, e-mail links or login codes. Matched before allauth's own patterns (whose
+# names stay reversible for allauth's internals).
+CLOSED_ACCOUNT_PAGES = [
+    re_path(r"^accounts/(signup|email|confirm-email|password/reset|password/set|login/code)(/.*)?$", not_found),
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
+    *CLOSED_ACCOUNT_PAGES,
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("vigil.api.urls")),
     path("webhooks/", include("vigil.intake.webhook_urls")),
     path("staff/", include("vigil.incidents.urls")),
+    path("", include("vigil.incidents.public_urls")),
     path("", include("vigil.intake.urls")),
 ]

@@ -67,6 +67,7 @@ class EventKind(models.TextChoices):
     CREATED = "created", _("Created")
     REPORT = "report", _("New report")
     CLAIM = "claim", _("Claimed")
+    RELEASE = "release", _("Released")
     STATUS = "status", _("Status changed")
     MERGE = "merge", _("Merged")
     SPLIT = "split", _("Split")
@@ -84,6 +85,8 @@ class IncidentEvent(models.Model):
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
     reason = EncryptedTextField()
+    # Merge and split: the incident on the other side of the move.
+    other_incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["at"]
@@ -107,7 +110,14 @@ class FieldReport(models.Model):
     size = models.CharField(max_length=200, blank=True)
     activity = models.CharField(max_length=500, blank=True)
     location = EncryptedTextField()
-    unit = models.CharField(max_length=200, blank=True)
+    unit = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The agency and type of unit (for example: ICE, Border Patrol, local police). Never an officer's "
+            "name or badge number and never a licence plate: Vigil records incidents, not individuals."
+        ),
+    )
     observed_time = models.CharField(max_length=100, blank=True)
     equipment = models.CharField(max_length=500, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
