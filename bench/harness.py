@@ -71,9 +71,21 @@ def start_uvicorn(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes
     full_env.update(env)
     full_env["VIGIL_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=full_env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=full_env,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):

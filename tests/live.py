@@ -62,9 +62,23 @@ def start_server(extra_env: dict[str, str] | None = None, log_dir: Path | None =
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "vigil.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "vigil.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -72,7 +86,7 @@ def start_server(extra_env: dict[str, str] | None = None, log_dir: Path | None =
         if process.poll() is not None:
             raise RuntimeError(f"live server exited: {log.read_text(errors='replace')[-2000:]}")
         try:
-            urllib.request.urlopen(url + "/healthz", timeout=1).read()  # noqa: S310
+            urllib.request.urlopen(url + "/healthz", timeout=1).read()
             return LiveServer(url=url, process=process, log=log)
         except OSError:
             time.sleep(0.2)
@@ -109,13 +123,23 @@ def browser_page(live_asgi: LiveServer) -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_asgi.url)
         page = context.new_page()
         external: list[str] = []
-        page.on("request", lambda req: external.append(req.url) if not req.url.startswith((live_asgi.url, "data:", "blob:")) else None)
+        page.on(
+            "request",
+            lambda req: external.append(req.url) if not req.url.startswith((live_asgi.url, "data:", "blob:")) else None,
+        )
         yield page
         context.close()
         browser.close()

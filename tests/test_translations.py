@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -17,40 +18,42 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def parse_po(text: str) -> list[dict[str, object]]:
-    entries: list[dict[str, object]] = []
+@dataclass
+class Entry:
+    msgid: str = ""
+    msgstr: list[str] = field(default_factory=list)
+    fuzzy: bool = False
+
+
+def parse_po(text: str) -> list[Entry]:
+    entries: list[Entry] = []
     for block in text.split("\n\n"):
-        entry: dict[str, object] = {"flags": "", "msgid": "", "msgstr": []}
+        entry = Entry()
         current = ""
         for line in block.splitlines():
             if line.startswith("#,"):
-                entry["flags"] = line
+                entry.fuzzy = "fuzzy" in line
             elif line.startswith("#"):
                 continue
             elif line.startswith("msgid_plural "):
                 current = "msgid_plural"
             elif line.startswith("msgid "):
                 current = "msgid"
-                entry["msgid"] = line[7:-1]
+                entry.msgid = line[7:-1]
             elif line.startswith("msgstr"):
                 current = "msgstr"
-                entry["msgstr"].append(line.split(" ", 1)[1][1:-1])  # type: ignore[union-attr]
+                entry.msgstr.append(line.split(" ", 1)[1][1:-1])
             elif line.startswith('"') and current == "msgid":
-                entry["msgid"] = str(entry["msgid"]) + line[1:-1]
+                entry.msgid += line[1:-1]
             elif line.startswith('"') and current == "msgstr":
-                strs = entry["msgstr"]
-                strs[-1] += line[1:-1]  # type: ignore[index]
-        if entry["msgid"] or entry["msgstr"]:
+                entry.msgstr[-1] += line[1:-1]
+        if entry.msgid:
             entries.append(entry)
-    return [e for e in entries if e["msgid"]]
+    return entries
 
 
 def missing_spanish(po_text: str) -> list[str]:
-    return [
-        str(e["msgid"])
-        for e in parse_po(po_text)
-        if "fuzzy" in str(e["flags"]) or any(not s for s in e["msgstr"])  # type: ignore[attr-defined]
-    ]
+    return [e.msgid for e in parse_po(po_text) if e.fuzzy or any(not s for s in e.msgstr)]
 
 
 def test_the_parser_spots_untranslated_and_fuzzy_entries():
@@ -69,7 +72,10 @@ def test_every_visible_string_has_a_spanish_translation(tmp_path):
     env.pop("DATABASE_URL", None)
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "es", "--no-obsolete", "-v0"],
-        cwd=work, env=env, check=True, capture_output=True,
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     po = (work / "locale" / "es" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
     missing = missing_spanish(po)

@@ -1,0 +1,131 @@
+"""D1: every URL × every role answers as the checked-in matrix says (tests/route_matrix.json).
+
+A URL missing from the matrix fails the suite: whoever adds a page decides who may see it.
+Object routes are requested with an object of the Pilsen chapter, so the outsider (a
+dispatcher of another chapter) must get 404 there, never 403.
+Regenerate after a deliberate change with VIGIL_WRITE_ROUTE_MATRIX=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from conftest import login
+from vigil.accounts.models import Role, User
+
+MATRIX = Path(__file__).with_name("route_matrix.json")
+ROLES = ["anonymous", "verifier", "dispatcher", "legal", "organizer", "admin", "outsider"]
+# Third-party routes we do not serve as pages of our own (allauth's JSON/API variants, static).
+IGNORED = re.compile(r"^(static/|media/)")
+
+
+def all_routes(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
+    resolver = resolver or get_resolver()
+    found: list[str] = []
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found.extend(all_routes(pattern, route))
+        elif isinstance(pattern, URLPattern):
+            found.append(route)
+    return sorted({r for r in found if not IGNORED.match(r)})
+
+
+def concrete_path(route: str, ids: dict[str, str]) -> str:
+    path = route.lstrip("^").rstrip("$").replace("\\Z", "")
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(2)
+        return ids.get(name, ids["default"])
+
+    path = re.sub(r"<(?:(\w+):)?(\w+)>", fill, path)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: ids.get(m.group(1), ids["default"]), path)
+    return "/" + path
+
+
+@pytest.fixture
+def people(
+    dispatcher: User, verifier: User, legal_coordinator: User, organizer: User, admin_user: User, outsider: User
+) -> dict[str, User | None]:
+    return {
+        "anonymous": None,
+        "verifier": verifier,
+        "dispatcher": dispatcher,
+        "legal": legal_coordinator,
+        "organizer": organizer,
+        "admin": admin_user,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def object_ids(dispatcher: User, zone: Any) -> dict[str, str]:
+    from vigil.incidents.actions import log_hotline_call  # noqa: F401  (connects clustering)
+    from vigil.incidents.models import Incident
+    from vigil.intake.actions import ReportInput, receive_report
+
+    report = receive_report(ReportInput(channel="web", kind="home", zip_code="60608", details="route matrix"))
+    incident = Incident.objects.get(links__report=report)
+    return {
+        "default": str(incident.pk),
+        "pk": str(incident.pk),
+        "incident_id": str(incident.pk),
+        "report_id": str(report.pk),
+        "uuid": str(report.pk),
+        "key": "x",
+        "uidb36": "x",
+    }
+
+
+def request_as(role: str, user: User | None, path: str, token: str | None) -> int:
+    client = Client()
+    if path.startswith("/api/"):
+        # The API is for scripts: a personal token, and POST (empty JSON) for actions.
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        status = client.get(path, headers=headers).status_code
+        if status == 405:
+            status = client.post(path, data="{}", content_type="application/json", headers=headers).status_code
+        return status
+    if user is not None:
+        login(client, user)
+    return client.get(path).status_code
+
+
+def test_every_route_answers_every_role_as_the_matrix_says(db, people, object_ids):
+    from vigil.accounts.actions import issue_api_token
+
+    expected: dict[str, dict[str, int]] = json.loads(MATRIX.read_text()) if MATRIX.exists() else {}
+    actual: dict[str, dict[str, int]] = {}
+    tokens = {role: issue_api_token(user, "matrix", acting_user="test") for role, user in people.items() if user}
+    for route in all_routes():
+        path = concrete_path(route, object_ids)
+        actual[route] = {role: request_as(role, people[role], path, tokens.get(role)) for role in ROLES}
+    if os.environ.get("VIGIL_WRITE_ROUTE_MATRIX"):
+        MATRIX.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
+    missing = sorted(set(actual) - set(expected))
+    assert missing == [], f"routes missing from tests/route_matrix.json: {missing}"
+    mismatches = {
+        f"{route} as {role}": (expected[route].get(role), status)
+        for route, statuses in actual.items()
+        for role, status in statuses.items()
+        if expected[route].get(role) != status
+    }
+    assert mismatches == {}
+    assert not any(status >= 500 for statuses in actual.values() for status in statuses.values())
+
+
+def test_no_role_is_ever_refused_with_403_on_another_chapters_object(db, people, object_ids):
+    matrix: dict[str, dict[str, int]] = json.loads(MATRIX.read_text())
+    object_routes = [r for r in matrix if "<" in r]
+    assert all(matrix[r]["outsider"] != 403 for r in object_routes)
+
+
+_ = Role
