@@ -14,7 +14,7 @@ $(BIN)/.installed: requirements.lock
 	touch $@
 
 locale/es/LC_MESSAGES/django.mo: locale/es/LC_MESSAGES/django.po $(BIN)/.installed
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+	msgfmt --check -o $@ $<
 
 run: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
 	VIGIL_DEMO=True PORT=$(PORT) $(BIN)/python manage.py rundemo
