@@ -14,6 +14,8 @@ from vigil.env import ConfigError, env_bool, env_choice, env_int, env_list, env_
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VIGIL_VAR_DIR", str(BASE_DIR / "var")))
+# Holds the SQLite database, encrypted uploads and (demo only) keys: private to the service.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 # Demo mode: the fictional network of `make run`. Generates its own keys, allows MFA to be
 # skipped on loopback (with a banner), uses the sandbox channel. Never for real data.
