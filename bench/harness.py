@@ -40,6 +40,7 @@ def bench_env(var_dir: Path, **extra: str) -> dict[str, str]:
         "VIGIL_RATE_LIMIT_KEY": _key(),
         "VIGIL_TWILIO_AUTH_TOKEN": secrets.token_hex(16),
         "VIGIL_LOG_LEVEL": "WARNING",
+        "VIGIL_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     }
     env.update(extra)
     return env
