@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vigil.accounts.models import User
@@ -47,7 +47,12 @@ class ReportInput:
 def default_chapter() -> Chapter:
     chapter = Chapter.objects.order_by("id").first()
     if chapter is None:
-        chapter = Chapter.objects.create(slug="main", name=settings.NETWORK_NAME)
+        # Simultaneous first reports on a new network race to create it; the losers use it.
+        try:
+            with transaction.atomic():
+                chapter = Chapter.objects.create(slug="main", name=settings.NETWORK_NAME)
+        except IntegrityError:
+            chapter = Chapter.objects.get(slug="main")
     return chapter
 
 
