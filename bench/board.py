@@ -34,7 +34,7 @@ def seed(count: int) -> Any:
     kinds = ["home", "workplace", "checkpoint", "arrest", "vehicles"]
     for n in range(count):
         # Points ~2 km apart never cluster together: one incident per report.
-        lat, lng = 41.68 + (n % 40) * 0.02, -87.85 + (n // 40) * 0.02
+        lat, lng = 41.68 + (n % 40) * 0.04, -87.85 + (n // 40) * 0.04
         receive_report(
             ReportInput(
                 channel=rng.choice(["web", "sms"]),
@@ -70,7 +70,7 @@ def raw_query_ms(rounds: int) -> float:
     sql = (
         "SELECT i.id, i.kind, i.status, i.report_count, i.channels, i.last_report_at, i.last_action_at, z.name "
         "FROM incidents_incident i LEFT JOIN core_zone z ON z.id = i.zone_id "
-        "WHERE i.status IN ('new', 'verifying', 'confirmed') ORDER BY i.last_report_at DESC LIMIT 500"
+        "WHERE i.status IN ('new', 'verifying', 'confirmed') ORDER BY i.last_report_at DESC LIMIT 1000"
     )
     samples = []
     for _ in range(rounds):
@@ -127,7 +127,7 @@ def _seed_extra(count: int) -> None:
     from vigil.intake.actions import ReportInput, receive_report
 
     for n in range(count):
-        lat, lng = 41.30 + (n % 40) * 0.02, -88.40 + (n // 40) * 0.02
+        lat, lng = 40.00 + (n % 40) * 0.04, -90.40 + (n // 40) * 0.04
         receive_report(
             ReportInput(
                 channel="web", kind="home", latitude=lat, longitude=lng, details=f"bench extra {n}", source=f"x{n}"

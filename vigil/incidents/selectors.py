@@ -16,7 +16,7 @@ from vigil.accounts.models import Role
 from vigil.core.audit import audit
 from vigil.incidents.errors import IncidentNotFound
 from vigil.incidents.models import OPEN_STATUSES, EventKind, Incident, IncidentEvent, Status
-from vigil.intake.models import Report
+from vigil.intake.models import Kind, Report
 
 # Legal coordinators work cases, not the dispatch board.
 INCIDENT_READER_ROLES = (Role.ADMIN, Role.ORGANIZER, Role.DISPATCHER, Role.VERIFIER)
@@ -77,17 +77,25 @@ def _waiting_cutoff(now: datetime) -> datetime:
     return now - timedelta(minutes=settings.BOARD_STALE_MINUTES)
 
 
-def board_row(incident: Incident, *, now: datetime | None = None) -> BoardRow:
+def _labels() -> tuple[dict[str, str], dict[str, str]]:
+    # Translated once per board, not per row: get_FOO_display re-translates every choice.
+    return {k: str(v) for k, v in Status.choices}, {k: str(v) for k, v in Kind.choices}
+
+
+def board_row(
+    incident: Incident, *, now: datetime | None = None, labels: tuple[dict[str, str], dict[str, str]] | None = None
+) -> BoardRow:
     """One board row; the incident should come with zone and claimed_by selected."""
     now = now or timezone.now()
+    statuses, kinds = labels or _labels()
     last_touch = incident.last_action_at or incident.first_report_at
     return BoardRow(
         incident=incident,
         id=incident.pk,
         status=incident.status,
-        status_label=str(incident.get_status_display()),
+        status_label=statuses.get(incident.status, incident.status),
         kind=incident.kind,
-        kind_label=str(incident.get_kind_display()),
+        kind_label=kinds.get(incident.kind, incident.kind),
         report_count=incident.report_count,
         channels=list(incident.channels),
         zone_name=incident.zone.name if incident.zone else "",
@@ -100,7 +108,7 @@ def board_row(incident: Incident, *, now: datetime | None = None) -> BoardRow:
     )
 
 
-def board_incidents(user: Any, *, include_closed: bool = False, limit: int = 500) -> list[BoardRow]:
+def board_incidents(user: Any, *, include_closed: bool = False, limit: int = 1000) -> list[BoardRow]:
     """The dispatcher board: two queries whatever the number of rows (chapters, then incidents)."""
     chapter_ids = incident_chapter_ids(user)
     if not chapter_ids:
@@ -125,7 +133,8 @@ def board_incidents(user: Any, *, include_closed: bool = False, limit: int = 500
         )
         .order_by("-waiting", "-last_report_at", "-id")
     )
-    return [board_row(incident, now=now) for incident in queryset[: max(0, limit)]]
+    labels = _labels()
+    return [board_row(incident, now=now, labels=labels) for incident in queryset[: max(0, limit)]]
 
 
 def board_version(user: Any) -> str:
