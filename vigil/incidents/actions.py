@@ -24,7 +24,7 @@ from vigil.accounts.models import Role, User
 from vigil.core.audit import audit
 from vigil.core.models import Chapter
 from vigil.core.phones import InvalidPhone, normalize_phone
-from vigil.incidents.clustering import cluster_report, record_event, recount
+from vigil.incidents.clustering import cluster_report, incident_from, record_event, recount
 from vigil.incidents.errors import (
     CorroborationRequired,
     IncidentError,
@@ -448,16 +448,7 @@ def split_reports(
         raise InvalidInput(_("At least one report must stay with the incident."))
     now = timezone.now()
     first = min((link.report for link in links), key=lambda report: report.received_at)
-    split = Incident.objects.create(
-        chapter_id=current.chapter_id,
-        kind=first.kind,
-        cell=first.cell,
-        zip_code=first.zip_code,
-        zone_id=first.zone_id,
-        first_report_at=first.received_at,
-        last_report_at=first.received_at,
-        last_action_at=now,
-    )
+    split = incident_from(first, last_action_at=now)
     IncidentReport.objects.filter(pk__in=ids).update(incident=split, corroboration=False)
     moved = len(links)
     for changed, expected in ((current, current.report_count - moved), (split, moved)):

@@ -101,8 +101,9 @@ def _find_incident(report: Report, *, exclude: int | None = None) -> Incident | 
     return candidates.select_for_update().order_by("-last_report_at").first()
 
 
-def _open_incident(report: Report, now: datetime, *, link: IncidentReport | None = None) -> Incident:
-    incident = Incident.objects.create(
+def incident_from(report: Report, **fields: Any) -> Incident:
+    """A new incident at the report's place and time (clustering, and a dispatcher's split)."""
+    return Incident.objects.create(
         chapter_id=report.chapter_id,
         kind=report.kind,
         cell=report.cell,
@@ -110,9 +111,12 @@ def _open_incident(report: Report, now: datetime, *, link: IncidentReport | None
         zone_id=report.zone_id,
         first_report_at=report.received_at,
         last_report_at=report.received_at,
-        report_count=1,
-        channels=[report.channel],
+        **fields,
     )
+
+
+def _open_incident(report: Report, now: datetime, *, link: IncidentReport | None = None) -> Incident:
+    incident = incident_from(report, report_count=1, channels=[report.channel])
     if link is None:
         IncidentReport.objects.create(report=report, incident=incident, linked_at=now)
     else:
