@@ -236,6 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--steady-seconds", type=int, default=20)
+    parser.add_argument("--steady-rate", type=float, default=100)
     parser.add_argument("--flood-seconds", type=float, default=300)
     parser.add_argument("--flood-reports", type=int, default=5000)
     args = parser.parse_args()
@@ -260,7 +261,7 @@ def main() -> None:
     try:
         throughput = asyncio.run(burst(url, mint(args.burst, bits), 32))
         print("throughput", throughput, flush=True)
-        latency = asyncio.run(steady(url, mint(100 * args.steady_seconds, bits), 100))
+        latency = asyncio.run(steady(url, mint(int(args.steady_rate * args.steady_seconds), bits), args.steady_rate))
         print("latency", latency, flush=True)
     finally:
         stop(server)
@@ -286,9 +287,11 @@ def main() -> None:
             "throughput": throughput,
             "bare_asgi_same_client": baseline,
             "throughput_vs_bare": round(throughput["per_second"] / baseline["per_second"], 3),
-            "latency_at_100_per_s": latency,
+            "latency_at_steady_rate": latency,
             "goal": {"reports_per_second": 300, "p99_ms_at_100_per_s": 150},
-            "meets_goal": throughput["per_second"] >= 300 and latency["p99_ms"] < 150,
+            "meets_goal": throughput["per_second"] >= 300
+            and latency["rate_per_second"] >= 100
+            and latency["p99_ms"] < 150,
             "rumor_flood": flood_result,
         }
     )
