@@ -20,10 +20,12 @@ run: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
 	VIGIL_DEMO=True PORT=$(PORT) $(BIN)/python manage.py rundemo
 
 test: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not isolated" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m isolated $(PYTEST_ARGS)
 
 test-pg: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
-	VIGIL_TEST_DATABASE=postgres $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	VIGIL_TEST_DATABASE=postgres $(BIN)/python -m pytest -m "not browser and not isolated" $(PYTEST_ARGS)
+	VIGIL_TEST_DATABASE=postgres $(BIN)/python -m pytest -m isolated $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -2,6 +2,11 @@
 
 Every report the server acknowledged (HTTP 200 to the SMS webhook) is in the database
 afterwards, and SQLite's integrity check passes.
+
+Runs in its own pytest process (`make test` runs the `isolated` marker separately). Run after
+the rest of the suite in one process it once ended with "database disk image is malformed" on
+SQLite, at the test process's next connection; alone it passes every time. Which earlier test
+leaves the test database in that state is not found yet: an open bug, not a fixed one.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from tests.live import start_server, stop_server
 from tests.twilio import inbound_sms, twilio_signature
 from vigil.intake.models import InboundMessage, Report
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 
 def post_sms(url: str, sid: str, number: int) -> bool:
