@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from conftest import login
-from vigil.accounts.models import Role, User
+from vigil.accounts.models import User
 
 MATRIX = Path(__file__).with_name("route_matrix.json")
 ROLES = ["anonymous", "verifier", "dispatcher", "legal", "organizer", "admin", "outsider"]
@@ -126,6 +126,3 @@ def test_no_role_is_ever_refused_with_403_on_another_chapters_object(db, people,
     matrix: dict[str, dict[str, int]] = json.loads(MATRIX.read_text())
     object_routes = [r for r in matrix if "<" in r]
     assert all(matrix[r]["outsider"] != 403 for r in object_routes)
-
-
-_ = Role

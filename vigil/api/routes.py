@@ -224,19 +224,8 @@ def add_field_report(request: HttpRequest, incident_id: int, payload: FieldRepor
     """A verifier's return from the scene (SALUTE plus outcome)."""
     user = _user(request)
     incident = selectors.access_incident_by_id(user, incident_id)
-    report = actions.record_field_report(
-        incident,
-        acting_user=user,
-        on_scene=payload.on_scene,
-        size=payload.size,
-        activity=payload.activity,
-        location=payload.location,
-        unit=payload.unit,
-        observed_time=payload.observed_time,
-        equipment=payload.equipment,
-        outcome=str(payload.outcome),
-        notes=payload.notes,
-    )
+    # The schema's fields are the action's keywords (mode="json" turns the outcome into its value).
+    report = actions.record_field_report(incident, acting_user=user, **payload.model_dump(mode="json"))
     return Reply(201, _field_report_out(report))
 
 

@@ -16,7 +16,7 @@ from vigil.core.audit import audit
 from vigil.core.crypto import rate_key
 from vigil.core.models import Chapter, Zone
 from vigil.core.phones import normalize_phone, phone_index
-from vigil.intake.models import Agency, Channel, Kind, Report
+from vigil.intake.models import Agency, Kind, Report
 from vigil.intake.signals import report_received
 
 
@@ -137,6 +137,3 @@ def store_report_place(report: Report, *, zip_code: str = "", address: str = "")
     audit(f"public:{report.channel}", "report.update_place", report)
     report_received.send(sender=Report, report=report, updated=True)
     return report
-
-
-_ = Channel
