@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "vigil.accounts",
     "vigil.intake",
     "vigil.incidents",
+    "vigil.channels",
+    "vigil.alerts",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +236,41 @@ SMS_RATE_PER_MINUTE = env_int("VIGIL_SMS_RATE_PER_MINUTE", 6, minimum=1)
 SMS_REPLIES_PER_HOUR = env_int("VIGIL_SMS_REPLIES_PER_HOUR", 20, minimum=0)
 
 TWILIO_AUTH_TOKEN = env_str("VIGIL_TWILIO_AUTH_TOKEN", "")
+
+# --- Outbound channels (docs/channels.md). A channel is live when its settings exist. -------
+# Sandbox: every outbound message lands in the in-app phone inbox instead of a provider.
+SANDBOX = env_bool("VIGIL_SANDBOX", DEMO_MODE)
+TWILIO_ACCOUNT_SID = env_str("VIGIL_TWILIO_ACCOUNT_SID", "")
+TWILIO_API_URL = env_str("VIGIL_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+TWILIO_FROM_NUMBER = env_str("VIGIL_TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("VIGIL_TWILIO_MESSAGING_SERVICE_SID", "")
+# Messages per second per sender: 1 for a US long code; more for short codes and services.
+SMS_PER_SECOND = env_int("VIGIL_SMS_PER_SECOND", 1, minimum=1)
+SIGNAL_CLI_URL = env_str("VIGIL_SIGNAL_CLI_URL", "").rstrip("/")
+SIGNAL_NUMBER = env_str("VIGIL_SIGNAL_NUMBER", "")
+SIGNAL_PER_SECOND = env_int("VIGIL_SIGNAL_PER_SECOND", 1, minimum=1)
+EMAIL_HOST = env_str("VIGIL_EMAIL_HOST", "")
+EMAIL_PORT = env_int("VIGIL_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("VIGIL_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("VIGIL_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("VIGIL_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env_str("VIGIL_EMAIL_FROM", "")
+EMAIL_PER_SECOND = env_int("VIGIL_EMAIL_PER_SECOND", 5, minimum=1)
+VAPID_PUBLIC_KEY = env_str("VIGIL_VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = env_str("VIGIL_VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = env_str("VIGIL_VAPID_SUBJECT", "")
+WEBPUSH_PER_SECOND = env_int("VIGIL_WEBPUSH_PER_SECOND", 50, minimum=1)
+
+# --- Alerts and the delivery ledger ---------------------------------------------------------
+ALERT_VALID_MINUTES = env_int("VIGIL_ALERT_VALID_MINUTES", 30, minimum=1, maximum=24 * 60)
+# Two-person rule: a second staff member approves each alert before anything is sent.
+ALERT_TWO_PERSON = env_bool("VIGIL_ALERT_TWO_PERSON", False)
+DELIVERY_LEASE_SECONDS = env_int("VIGIL_DELIVERY_LEASE_SECONDS", 60, minimum=5)
+DELIVERY_CONCURRENCY = env_int("VIGIL_DELIVERY_CONCURRENCY", 50, minimum=1, maximum=1000)
+DELIVERY_BACKOFF_MAX_SECONDS = env_int("VIGIL_DELIVERY_BACKOFF_MAX_SECONDS", 60, minimum=1)
+# Transient failures on a subscriber's first channel before the fallback channel is tried.
+DELIVERY_FALLBACK_AFTER = env_int("VIGIL_DELIVERY_FALLBACK_AFTER", 3, minimum=1)
 WORKER_HEARTBEAT_SECONDS = env_int("VIGIL_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 LOG_LEVEL = env_choice("VIGIL_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

@@ -18,6 +18,9 @@ urlpatterns = [
     path("api/v1/", include("vigil.api.urls")),
     path("webhooks/", include("vigil.intake.webhook_urls")),
     path("staff/", include("vigil.incidents.urls")),
+    path("", include("vigil.channels.urls")),
+    path("", include("vigil.alerts.urls")),
+    path("", include("vigil.alerts.subscriber_urls")),
     path("", include("vigil.incidents.public_urls")),
     path("", include("vigil.intake.urls")),
 ]
