@@ -228,6 +228,7 @@ RETAIN_REPORT_DAYS = env_int("VIGIL_RETAIN_REPORT_DAYS", 30, minimum=1)
 RETAIN_CONTACT_DAYS = env_int("VIGIL_RETAIN_CONTACT_DAYS", 7, minimum=1)
 RETAIN_UPLOAD_DAYS = env_int("VIGIL_RETAIN_UPLOAD_DAYS", 14, minimum=1)
 RETAIN_AUDIT_DAYS = env_int("VIGIL_RETAIN_AUDIT_DAYS", 365, minimum=30)
+RETAIN_DELIVERY_DAYS = env_int("VIGIL_RETAIN_DELIVERY_DAYS", 30, minimum=1)
 
 INTAKE_POW_BITS = env_int("VIGIL_INTAKE_POW_BITS", 16, minimum=0, maximum=28)
 INTAKE_NOJS_MIN_SECONDS = env_int("VIGIL_INTAKE_NOJS_MIN_SECONDS", 15, minimum=0)
@@ -261,6 +262,8 @@ VAPID_PUBLIC_KEY = env_str("VIGIL_VAPID_PUBLIC_KEY", "")
 VAPID_PRIVATE_KEY = env_str("VIGIL_VAPID_PRIVATE_KEY", "")
 VAPID_SUBJECT = env_str("VIGIL_VAPID_SUBJECT", "")
 WEBPUSH_PER_SECOND = env_int("VIGIL_WEBPUSH_PER_SECOND", 50, minimum=1)
+# How long a send waits for the provider before it counts as a temporary failure.
+PROVIDER_TIMEOUT_SECONDS: float = env_int("VIGIL_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
 
 # --- Alerts and the delivery ledger ---------------------------------------------------------
 ALERT_VALID_MINUTES = env_int("VIGIL_ALERT_VALID_MINUTES", 30, minimum=1, maximum=24 * 60)

@@ -29,8 +29,9 @@ class Subscriber(models.Model):
     chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="+")
     language = models.CharField(max_length=8, default="en")
     status = models.CharField(max_length=8, choices=SubscriberStatus.choices, default=SubscriberStatus.PENDING)
-    # The first channel tried; its `fallback` endpoint (if any) is the second.
-    endpoint = models.OneToOneField(Endpoint, on_delete=models.PROTECT, related_name="subscriber")
+    # The first channel tried; its `fallback` endpoint (if any) is the second. A subscriber
+    # is nothing without a way to reach them: deleting the endpoint deletes the subscriber.
+    endpoint = models.OneToOneField(Endpoint, on_delete=models.CASCADE, related_name="subscriber")
     zones = models.ManyToManyField(Zone, through="SubscriberZone", related_name="+")
     # Volunteers who agreed to receive drill alerts (labelled as drills).
     drill_participant = models.BooleanField(default=False)

@@ -8,7 +8,7 @@ from django.db import models
 from vigil.core.fields import EncryptedTextField
 
 # Columns that hold a keyed hash (HMAC or SHA-256 of a random secret): useless without the key.
-KEYED = {"contact_index", "phone_index", "source_hash", "digest", "key"}
+KEYED = {"contact_index", "phone_index", "source_hash", "digest", "key", "address_index", "confirm_hash"}
 
 
 def classify(field: models.Field) -> str:

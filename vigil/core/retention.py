@@ -64,6 +64,9 @@ ORPHAN_GRACE = timedelta(hours=1)
 PHOTO_DIR = "reports"
 
 ReportPurgeHook = Callable[[list[Any]], int]
+# (label, now -> rows to delete), in the order later stages register them.
+PurgeStep = Callable[[datetime], "models.QuerySet[Any]"]
+_extra_steps: dict[str, PurgeStep] = {}
 _report_hooks: dict[str, ReportPurgeHook] = {}
 _stop = threading.Event()
 
@@ -75,6 +78,18 @@ def on_report_purge(name: str) -> Callable[[ReportPurgeHook], ReportPurgeHook]:
     def register(hook: ReportPurgeHook) -> ReportPurgeHook:
         _report_hooks[name] = hook
         return hook
+
+    return register
+
+
+def purge_step(label: str) -> Callable[[PurgeStep], PurgeStep]:
+    """Register `step(now) -> queryset` of rows past their retention, deleted in batches like
+    core's own (label is "app.model" for the audit row). Steps run in registration order, so a
+    stage registers child rows before their parents."""
+
+    def register(step: PurgeStep) -> PurgeStep:
+        _extra_steps[label] = step
+        return step
 
     return register
 
@@ -217,6 +232,9 @@ class _Purge:
                 audit(ACTOR, "retention.purge", object_type="media.orphan", object_id=str(removed))
             self.result.counts["media.orphan"] += removed
 
+    def _extra(self, label: str, step: PurgeStep) -> Callable[[], None]:
+        return lambda: self.delete(label, step(self.now))
+
     def run(self) -> None:
         SmsConversation = apps.get_model("intake", "SmsConversation")
         InboundMessage = apps.get_model("intake", "InboundMessage")
@@ -237,6 +255,7 @@ class _Purge:
                 RateBucket.objects.filter(window_start__lte=self.now - timedelta(days=RATE_BUCKET_DAYS)),
             ),
             lambda: self.delete("core.usedtoken", UsedToken.objects.filter(expires_at__lte=self.now)),
+            *[self._extra(label, step) for label, step in _extra_steps.items()],
             lambda: self.delete("django_tasks_db.dbtaskresult", finished_task_results(self.now)),
             lambda: self.delete(
                 "core.auditevent",

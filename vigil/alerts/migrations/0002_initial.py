@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='subscriber',
             name='endpoint',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='subscriber', to='channels.endpoint'),
+            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='subscriber', to='channels.endpoint'),
         ),
         migrations.AddField(
             model_name='subscriberzone',

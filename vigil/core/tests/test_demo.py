@@ -179,3 +179,14 @@ def test_make_run_stops_everything_and_fails_loudly_when_a_child_dies(demo):
     assert demo.process.wait(timeout=30) != 0
     assert "the worker exited unexpectedly" in demo.output()
     assert not any(alive(pid) for pid in children)
+
+
+def test_the_demo_network_has_sandbox_subscribers_in_every_zone_in_both_languages(db, demo_mode):
+    from vigil.alerts.models import Subscriber, SubscriberStatus
+
+    call_command("seed_demo", verbosity=0)
+
+    active = Subscriber.objects.filter(status=SubscriberStatus.ACTIVE)
+    for zone in Zone.objects.all():
+        assert set(active.filter(zones=zone).values_list("language", flat=True)) == {"en", "es"}
+    assert active.filter(drill_participant=True).count() == 2

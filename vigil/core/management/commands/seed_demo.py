@@ -21,11 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from vigil.accounts.models import Role, User
+from vigil.alerts.bulk import add_subscribers
+from vigil.alerts.models import Subscriber
 from vigil.core.audit import audit
 from vigil.core.models import Chapter, Zone
 from vigil.intake.actions import ReportInput, receive_report
 from vigil.intake.models import Agency, Channel, Kind, Report
 
+SUBSCRIBERS_PER_ZONE = 4
 DEMO_PASSWORD = "vigil-demo-2026"  # noqa: S105 - printed by rundemo; seed_demo refuses outside demo mode
 ZONE_RESOLUTION = 8
 ZONE_RING = 2
@@ -189,9 +192,10 @@ class Command(BaseCommand):
         chapters = self.seed_network()
         created = self.seed_staff(chapters)
         reports = self.seed_reports()
+        subscribers = self.seed_subscribers(chapters)
         self.stdout.write(
             f"demo network: {len(chapters)} chapters, {Zone.objects.count()} zones, "
-            f"{created} staff created, {reports} reports seeded"
+            f"{created} staff created, {reports} reports seeded, {subscribers} subscribers seeded"
         )
 
     @transaction.atomic(durable=True)
@@ -222,6 +226,21 @@ class Command(BaseCommand):
             audit("seed_demo", "staff.create", user)
             created += 1
         return created
+
+    @transaction.atomic(durable=True)
+    def seed_subscribers(self, chapters: dict[str, Chapter]) -> int:
+        """Sandbox phones subscribed to every zone, in English and Spanish (numbers in the
+        fictional 555 range; in demo mode every message lands in the /sandbox/ inbox)."""
+        if Subscriber.objects.filter(chapter__in=chapters.values()).exists():
+            return 0
+        seeded = 0
+        for number, demo in enumerate(ZONES):
+            zone = Zone.objects.get(chapter=chapters[demo.chapter], name=demo.name)
+            seeded += len(add_subscribers(zone.chapter, [zone], SUBSCRIBERS_PER_ZONE, start=number * 100 + 1))
+        pilsen = Zone.objects.get(chapter=chapters["pilsen"], name="Pilsen")
+        seeded += len(add_subscribers(pilsen.chapter, [pilsen], 2, start=90, drill_participant=True))
+        audit("seed_demo", "subscriber.seed", chapter=pilsen.chapter, object_type="alerts.subscriber")
+        return seeded
 
     def seed_reports(self) -> int:
         demo_chapters = Chapter.objects.filter(slug__in=CHAPTERS)
