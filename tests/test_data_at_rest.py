@@ -13,8 +13,9 @@ from django.test import Client
 from PIL import Image
 
 from conftest import login
+from tests.rawscan import hits
 from tests.twilio import inbound_sms, twilio_signature
-from vigil.core.tests.test_retention import byte_forms, hits
+from vigil.core.tests.test_retention import byte_forms
 from vigil.intake.models import Report
 from vigil.intake.tests.helpers import send_report
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests import live
+from tests.rawscan import hits
 from vigil.core import retention
 from vigil.core.models import AuditEvent, Chapter, RateBucket, UsedToken
 from vigil.incidents.models import Incident, IncidentReport
@@ -253,14 +254,6 @@ def var_files(media: Path) -> list[Path]:
     files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
     files += [p for p in media.rglob("*") if p.is_file()]
     return [f for f in files if f.exists()]
-
-
-def hits(needles: list[bytes], files: list[Path]) -> list[str]:
-    found = []
-    for path in files:
-        data = path.read_bytes()
-        found += [f"{path.name}: {needle!r}" for needle in needles if needle in data]
-    return found
 
 
 @pytest.mark.skipif(os.environ.get("VIGIL_TEST_DATABASE") == "postgres", reason="scans SQLite's files")
