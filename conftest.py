@@ -141,3 +141,6 @@ def neighbour() -> Iterator[Client]:
 
 
 from tests.live import browser_page, live_asgi  # noqa: E402,F401  (fixtures for the whole suite)
+
+# Fake providers (real HTTP servers on 127.0.0.1): fake_twilio, fake_signal, fake_push.
+pytest_plugins = ["tests.fakes.fixtures"]

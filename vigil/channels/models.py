@@ -109,7 +109,9 @@ class Delivery(models.Model):
     token, so a worker that froze past its lease cannot overwrite the one that took over.
     """
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: delivery_unique_endpoint (message, endpoint) serves lookups by
+    # message, and every index is paid for on each of an alert's 100,000 inserted rows.
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=ChannelKind.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -122,7 +124,9 @@ class Delivery(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
     # The delivery on the primary channel that this one replaces (fallback chain).
-    fallback_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    fallback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "endpoint"], name="delivery_unique_endpoint")]
@@ -138,6 +142,7 @@ class Delivery(models.Model):
                 name="delivery_provider_id",
                 condition=~Q(provider_id=""),
             ),
+            models.Index(fields=["fallback_of"], name="delivery_fallback_of", condition=Q(fallback_of__isnull=False)),
         ]
 
     @property

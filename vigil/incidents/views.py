@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from vigil.accounts.models import Role, User
 from vigil.core import geo
 from vigil.core.models import Chapter, Zone
+from vigil.core.views import heartbeat_ages, stalled_heartbeats
 from vigil.incidents import actions, selectors
 from vigil.incidents.errors import (
     CorroborationRequired,
@@ -74,7 +75,12 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/board.html",
-        {"rows_html": board_rows_html(rows), "reads_incidents": reader, "stale_minutes": settings.BOARD_STALE_MINUTES},
+        {
+            "rows_html": board_rows_html(rows),
+            "reads_incidents": reader,
+            "stale_minutes": settings.BOARD_STALE_MINUTES,
+            "stalled_workers": stalled_heartbeats(heartbeat_ages()) if reader else [],
+        },
     )
 
 

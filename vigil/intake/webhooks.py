@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from vigil.core import ratelimit
 from vigil.core.phones import InvalidPhone, normalize_phone, phone_index
-from vigil.intake import sms
+from vigil.intake import signals, sms
 from vigil.intake.actions import ReportInput, store_report, store_report_place
 from vigil.intake.models import Channel, ConversationState, InboundMessage, Report, SmsConversation
 from vigil.intake.twilio_signature import is_valid_signature
@@ -45,7 +45,7 @@ THANKS = gettext_noop(
 )
 HELP = gettext_noop(
     "%(network)s: to report immigration enforcement, text what you see and where (ZIP or cross streets). "
-    "LANG ES for Spanish. STOP to stop."
+    "JOIN + ZIP for alerts. LANG ES for Spanish. STOP to stop."
 )
 LANGUAGE_SET = gettext_noop("OK. We will reply in this language.")
 LANGUAGE_USAGE = gettext_noop("Reply LANG EN for English or LANG ES for Spanish.")
@@ -100,20 +100,29 @@ def signed_url(request: HttpRequest) -> str:
     return settings.PUBLIC_URL + request.path + (f"?{query}" if query else "")
 
 
-@csrf_exempt
-@require_POST
-def twilio_sms(request: HttpRequest) -> HttpResponse:
+def refuse_unsigned(request: HttpRequest, hook: str) -> HttpResponse | None:
+    """The 400 or 403 for a Twilio webhook too large or not signed with our auth token (size is
+    checked before the body is read); None when the request may be processed."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = MAX_REQUEST_BYTES + 1
     if length > MAX_REQUEST_BYTES:
         return _refuse(400, "Request too large.")
-    fields = request.POST
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not is_valid_signature(settings.TWILIO_AUTH_TOKEN, signed_url(request), fields.lists(), signature):
-        log.warning("sms webhook: refused a request without a valid Twilio signature")
+    if not is_valid_signature(settings.TWILIO_AUTH_TOKEN, signed_url(request), request.POST.lists(), signature):
+        log.warning("%s: refused a request without a valid Twilio signature", hook)
         return _refuse(403, "Invalid signature.")
+    return None
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request: HttpRequest) -> HttpResponse:
+    refused = refuse_unsigned(request, "sms webhook")
+    if refused is not None:
+        return refused
+    fields = request.POST
     try:
         inbound = clean_inbound(fields)
     except BadInbound as error:
@@ -252,6 +261,7 @@ def handle_help(context: sms.SmsContext) -> str | None:
 def handle_stop(context: sms.SmsContext) -> str | None:
     # Twilio (or the carrier) answers the opt-out itself; we only forget the conversation.
     SmsConversation.objects.filter(phone_index=context.phone_index).delete()
+    signals.sms_opted_out.send(sender=SmsConversation, phone_index=context.phone_index)
     return None
 
 
@@ -259,6 +269,7 @@ def handle_language(context: sms.SmsContext) -> str | None:
     choice = sms.language_choice(context.argument)
     if choice is None:
         return gettext(LANGUAGE_USAGE)
+    signals.sms_language_chosen.send(sender=SmsConversation, phone_index=context.phone_index, language=choice)
     conversation = context.conversation
     if conversation is not None:
         conversation.language = choice

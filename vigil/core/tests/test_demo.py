@@ -182,7 +182,7 @@ def test_make_run_stops_everything_and_fails_loudly_when_a_child_dies(demo):
 
 
 def test_the_demo_network_has_sandbox_subscribers_in_every_zone_in_both_languages(db, demo_mode):
-    from vigil.alerts.models import Subscriber, SubscriberStatus
+    from vigil.alerts.models import AlertTemplate, Subscriber, SubscriberStatus
 
     call_command("seed_demo", verbosity=0)
 
@@ -190,3 +190,4 @@ def test_the_demo_network_has_sandbox_subscribers_in_every_zone_in_both_language
     for zone in Zone.objects.all():
         assert set(active.filter(zones=zone).values_list("language", flat=True)) == {"en", "es"}
     assert active.filter(drill_participant=True).count() == 2
+    assert not AlertTemplate.objects.filter(approved_at__isnull=True).exists()

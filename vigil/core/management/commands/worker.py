@@ -1,8 +1,11 @@
 """The background worker: django_tasks_db's worker loop for the default queue, plus a
-heartbeat (for /healthz) and the retention schedule, in one process.
+heartbeat (for /healthz), the retention schedule and the delivery sender (its own thread and
+event loop, its own "sender" heartbeat), in one process. `--no-sender` leaves sending to
+separate `manage.py send_deliveries` processes.
 
 Stops cleanly on SIGTERM or SIGINT: a task in progress finishes (a purge stops after its
-current batch), then the process exits 0.
+current batch), sends in flight finish and unsent leases are handed back, then the process
+exits 0.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from vigil.channels.sender import Sender, run_in_thread
 from vigil.core import retention
 from vigil.core.models import WorkerHeartbeat
 from vigil.core.tasks import purge_expired
@@ -90,8 +94,11 @@ class Command(BaseCommand):
             default=PURGE_EVERY.total_seconds(),
             help="Seconds between retention purges (default: 900).",
         )
+        parser.add_argument(
+            "--no-sender", action="store_true", help="Do not send deliveries here (run send_deliveries instead)."
+        )
 
-    def handle(self, *args: Any, interval: float, purge_every: float, **options: Any) -> None:
+    def handle(self, *args: Any, interval: float, purge_every: float, no_sender: bool, **options: Any) -> None:
         worker = Worker(
             queue_names=[DEFAULT_TASK_QUEUE_NAME],
             interval=interval,
@@ -103,9 +110,12 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         housekeeping = Housekeeping(timedelta(seconds=purge_every))
+        sender = None if no_sender else Sender()
 
         def shutdown(signum: int, frame: FrameType | None) -> None:
             housekeeping.stopped.set()
+            if sender is not None:
+                sender.stop()
             retention.request_stop()
             # The library's handler ends the loop: at once when idle (SystemExit(0)), after
             # the current task otherwise; a second signal aborts that task.
@@ -114,11 +124,15 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, shutdown)
         signal.signal(signal.SIGINT, shutdown)
         housekeeping.start()
+        sending = run_in_thread(sender) if sender is not None else None
         self.stdout.write(f"worker: started (pid {os.getpid()})")
         self.stdout.flush()
         try:
             worker.run()
         finally:
             housekeeping.stopped.set()
+            if sender is not None and sending is not None:
+                sender.stop()
+                sending.join(timeout=60)
             housekeeping.join(timeout=30)
             self.stdout.write("worker: stopped")
