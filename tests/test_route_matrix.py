@@ -44,7 +44,8 @@ def concrete_path(route: str, ids: dict[str, str]) -> str:
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(2)
-        return ids.get(name, ids["default"])
+        # "staff/zones/<int:pk>/|pk": an id for one route whose parameter name others share.
+        return ids.get(f"{route}|{name}", ids.get(name, ids["default"]))
 
     path = re.sub(r"<(?:(\w+):)?(\w+)>", fill, path)
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: ids.get(m.group(1), ids["default"]), path)
@@ -67,14 +68,25 @@ def people(
 
 
 @pytest.fixture
-def object_ids(dispatcher: User, zone: Any) -> dict[str, str]:
+def object_ids(dispatcher: User, verifier: User, organizer: User, zone: Any) -> dict[str, str]:
+    from vigil.alerts.actions import send_alert
+    from vigil.alerts.tests.alerting import approve_templates, confirmed_incident
     from vigil.incidents.actions import log_hotline_call  # noqa: F401  (connects clustering)
     from vigil.incidents.models import Incident
     from vigil.intake.actions import ReportInput, receive_report
 
     report = receive_report(ReportInput(channel="web", kind="home", zip_code="60608", details="route matrix"))
     incident = Incident.objects.get(links__report=report)
+    approve_templates(organizer)
+    confirmed = confirmed_incident(dispatcher, verifier)
+    alert = send_alert(confirmed, "activity", acting_user=dispatcher)
     return {
+        "staff/alerts/new/<int:incident_id>/|incident_id": str(confirmed.pk),
+        "kind": "activity",
+        "language": "es",
+        "alert_id": str(alert.pk),
+        "ref": str(alert.pk),
+        "staff/zones/<int:pk>/|pk": str(zone.pk),
         "default": str(incident.pk),
         "pk": str(incident.pk),
         "incident_id": str(incident.pk),
@@ -122,7 +134,11 @@ def test_every_route_answers_every_role_as_the_matrix_says(db, people, object_id
     assert not any(status >= 500 for statuses in actual.values() for status in statuses.values())
 
 
+# Objects that belong to the whole network, not a chapter: a role may be refused with 403.
+NETWORK_WIDE = {"staff/alerts/templates/<str:kind>/<str:language>/"}
+
+
 def test_no_role_is_ever_refused_with_403_on_another_chapters_object(db, people, object_ids):
     matrix: dict[str, dict[str, int]] = json.loads(MATRIX.read_text())
-    object_routes = [r for r in matrix if "<" in r]
+    object_routes = [r for r in matrix if "<" in r and r not in NETWORK_WIDE]
     assert all(matrix[r]["outsider"] != 403 for r in object_routes)

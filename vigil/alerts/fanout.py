@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db import connection
@@ -34,6 +35,12 @@ def _batch_param(batch: UUID) -> str | UUID:
     return batch if connection.vendor == "postgresql" else batch.hex
 
 
+def _when(now: datetime) -> Any:
+    # As the ORM would store it: on SQLite a raw aware datetime becomes text ending in
+    # "+00:00", which sorts after the ORM's own text for the same instant.
+    return connection.ops.adapt_datetimefield_value(now)
+
+
 def write_alert_deliveries(*, batch: UUID, chapter_id: int, zone_ids: Iterable[int], drill: bool, now: datetime) -> int:
     """One pending delivery per active subscriber in any of the zones; the number written."""
     zones = sorted(set(zone_ids))
@@ -54,7 +61,7 @@ def write_alert_deliveries(*, batch: UUID, chapter_id: int, zone_ids: Iterable[i
             WHERE sz.subscriber_id = s.id AND sz.zone_id IN ({placeholders})
           )
     """  # noqa: S608 - table names come from model metadata; every value is a parameter
-    params: list[object] = [DeliveryStatus.PENDING, now, _batch_param(batch), chapter_id, SubscriberStatus.ACTIVE]
+    params: list[Any] = [DeliveryStatus.PENDING, _when(now), _batch_param(batch), chapter_id, SubscriberStatus.ACTIVE]
     if drill:
         params.append(True)
     params.extend(zones)
@@ -75,7 +82,7 @@ def write_follow_up_deliveries(*, batch: UUID, original_batch: UUID, now: dateti
         JOIN {t["message"]} m ON m.batch = %s AND m.language = om.language
         WHERE om.batch = %s AND d.fallback_of_id IS NULL AND e.disabled_at IS NULL
     """  # noqa: S608 - table names come from model metadata; every value is a parameter
-    params = [DeliveryStatus.PENDING, now, _batch_param(batch), _batch_param(original_batch)]
+    params: list[Any] = [DeliveryStatus.PENDING, _when(now), _batch_param(batch), _batch_param(original_batch)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)

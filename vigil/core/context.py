@@ -11,4 +11,5 @@ def vigil(request: HttpRequest) -> dict[str, Any]:
         "NETWORK_NAME": settings.NETWORK_NAME,
         "DEMO_MODE": settings.DEMO_MODE,
         "MFA_OFF_BANNER": settings.MFA_DEMO_BYPASS,
+        "SANDBOX": settings.SANDBOX,
     }

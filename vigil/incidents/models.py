@@ -72,6 +72,7 @@ class EventKind(models.TextChoices):
     MERGE = "merge", _("Merged")
     SPLIT = "split", _("Split")
     FIELD_REPORT = "field_report", _("Field report")
+    ALERT = "alert", _("Alert sent")
 
 
 class IncidentEvent(models.Model):

@@ -255,15 +255,15 @@ def test_a_conversation_expires_after_thirty_minutes(db, neighbour):
 def test_a_keyword_registered_by_a_later_feature_is_dispatched(db, neighbour):
     seen: list[tuple[str, str]] = []
 
-    def handle_join(context: sms.SmsContext) -> str:
+    def handle_detained(context: sms.SmsContext) -> str:
         seen.append((context.argument, context.language))
-        return "joined"
+        return "noted"
 
-    sms.keywords.register("join", {"JOIN": "en", "ALTA": "es"}, handle_join, takes_argument=True)
+    sms.keywords.register("detained", {"DETAINED": "en", "DETENIDO": "es"}, handle_detained, takes_argument=True)
     try:
-        assert reply_of(text(neighbour, "alta 60623")) == "joined"
+        assert reply_of(text(neighbour, "detenido 60623")) == "noted"
     finally:
-        sms.keywords.unregister("join")
+        sms.keywords.unregister("detained")
     assert seen == [("60623", "es")]
 
 

@@ -135,7 +135,8 @@ class Command(BaseCommand):
             *(f"  {staff.username:<{width}}  {DEMO_PASSWORD}  {staff.description}" for staff in STAFF),
             "",
             "Report as a neighbour at the home page; texts go to POST /webhooks/twilio/sms.",
-            f"Simulated phone (sandbox inbox for outgoing alerts): {url}/sandbox/ once the sandbox channel ships.",
+            f"Simulated phones (every outgoing message lands here; text JOIN 60608 from one): {url}/sandbox/",
+            f"Subscribe to alerts: {url}/subscribe/   Active alerts: {url}/alerts/",
             "Press Ctrl-C to stop the web server and the worker.",
             "",
         ]
