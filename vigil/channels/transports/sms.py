@@ -15,7 +15,7 @@ import base64
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 from django.conf import settings
@@ -76,6 +76,11 @@ class TwilioSms(Transport):
             else {"From": settings.TWILIO_FROM_NUMBER}
         )
         self._callback = settings.PUBLIC_URL + STATUS_CALLBACK_PATH
+        # The fields every message shares, form-encoded once; bodies are encoded once per text
+        # (an alert has one per language). At a thousand messages a second urlencode showed
+        # up as a tenth of the sender's time.
+        self._common = urlencode({"StatusCallback": self._callback, **self._sender})
+        self._bodies: dict[str, str] = {}
         credentials = f"{settings.TWILIO_ACCOUNT_SID}:{settings.TWILIO_AUTH_TOKEN}".encode()
         self._headers = {
             "Authorization": "Basic " + base64.b64encode(credentials).decode(),
@@ -94,10 +99,12 @@ class TwilioSms(Transport):
         return float(settings.SMS_PER_SECOND)
 
     async def send(self, message: Outgoing) -> Receipt:
-        form = {"To": message.address, "Body": message.body, "StatusCallback": self._callback, **self._sender}
-        # Encoded here rather than passed as a dict: aiohttp would build a FormData object
-        # (with a uuid4 boundary) per message, a measurable cost at 1,000 messages a second.
-        payload = urlencode(form).encode()
+        encoded = self._bodies.get(message.body)
+        if encoded is None:
+            if len(self._bodies) > 100:
+                self._bodies.clear()
+            encoded = self._bodies[message.body] = quote_plus(message.body)
+        payload = f"To={quote_plus(message.address)}&Body={encoded}&{self._common}".encode()
         # Twilio's Messages API documents no idempotency key for requests (I-Twilio-Idempotency-Token
         # is the header Twilio itself puts on the webhooks it sends us), and it ignores headers it
         # does not know. We send the key under both names anyway: it costs nothing, a proxy or a
