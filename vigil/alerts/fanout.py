@@ -16,6 +16,7 @@ from django.db import connection
 
 from vigil.alerts.models import Subscriber, SubscriberStatus, SubscriberZone
 from vigil.channels.models import Delivery, DeliveryStatus, Endpoint, Message
+from vigil.core.db import sql_datetime
 
 _COLUMNS = "message_id, endpoint_id, channel, status, attempts, next_attempt_at, lease_token, provider_id, last_error"
 
@@ -33,12 +34,6 @@ def _tables() -> dict[str, str]:
 def _batch_param(batch: UUID) -> str | UUID:
     # Django stores UUIDField as char(32) hex on SQLite and as a native uuid on PostgreSQL.
     return batch if connection.vendor == "postgresql" else batch.hex
-
-
-def _when(now: datetime) -> Any:
-    # As the ORM would store it: on SQLite a raw aware datetime becomes text ending in
-    # "+00:00", which sorts after the ORM's own text for the same instant.
-    return connection.ops.adapt_datetimefield_value(now)
 
 
 def write_alert_deliveries(*, batch: UUID, chapter_id: int, zone_ids: Iterable[int], drill: bool, now: datetime) -> int:
@@ -61,7 +56,13 @@ def write_alert_deliveries(*, batch: UUID, chapter_id: int, zone_ids: Iterable[i
             WHERE sz.subscriber_id = s.id AND sz.zone_id IN ({placeholders})
           )
     """  # noqa: S608 - table names come from model metadata; every value is a parameter
-    params: list[Any] = [DeliveryStatus.PENDING, _when(now), _batch_param(batch), chapter_id, SubscriberStatus.ACTIVE]
+    params: list[Any] = [
+        DeliveryStatus.PENDING,
+        sql_datetime(now),
+        _batch_param(batch),
+        chapter_id,
+        SubscriberStatus.ACTIVE,
+    ]
     if drill:
         params.append(True)
     params.extend(zones)
@@ -82,7 +83,7 @@ def write_follow_up_deliveries(*, batch: UUID, original_batch: UUID, now: dateti
         JOIN {t["message"]} m ON m.batch = %s AND m.language = om.language
         WHERE om.batch = %s AND d.fallback_of_id IS NULL AND e.disabled_at IS NULL
     """  # noqa: S608 - table names come from model metadata; every value is a parameter
-    params: list[Any] = [DeliveryStatus.PENDING, _when(now), _batch_param(batch), _batch_param(original_batch)]
+    params: list[Any] = [DeliveryStatus.PENDING, sql_datetime(now), _batch_param(batch), _batch_param(original_batch)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)

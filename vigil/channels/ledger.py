@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -33,6 +33,7 @@ from vigil.channels.models import (
 )
 from vigil.channels.transports.sms import CALLBACK_PERMANENT_CODES
 from vigil.core.audit import audit
+from vigil.core.db import sql_datetime
 
 log = logging.getLogger("vigil.channels.ledger")
 
@@ -49,23 +50,6 @@ BACKOFF_BASE_SECONDS = 2.0
 
 def _table(model: Any) -> str:
     return str(model._meta.db_table)
-
-
-def _sqlite_datetime(value: datetime | None) -> Any:
-    return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
-
-
-def _datetime_adapter() -> Callable[[datetime | None], Any]:
-    """The database's own datetime format (naive UTC text on SQLite, exactly as Django's
-    adapt_datetimefield_value writes it), so comparisons in raw SQL agree with the ORM's rows.
-    Looked up once per batch: it runs several times per message."""
-    if connection.vendor == "sqlite":
-        return _sqlite_datetime
-    return lambda value: value
-
-
-def _dt(value: datetime | None) -> Any:
-    return _datetime_adapter()(value)
 
 
 # --- Claiming -------------------------------------------------------------------------------
@@ -105,13 +89,19 @@ class Claimed(NamedTuple):
     lease_token: str
     lease_until: datetime
 
+    @property
+    def pk(self) -> int:
+        return self.id
+
 
 def _claim(worker_token: str, limit: int, now: datetime) -> list[Claimed]:
     if limit <= 0:
         return []
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), [worker_token, _dt(lease_until), _dt(now), _dt(now), limit])
+        cursor.execute(
+            _claim_sql(), [worker_token, sql_datetime(lease_until), sql_datetime(now), sql_datetime(now), limit]
+        )
         rows = cursor.fetchall()
     if not rows:
         return []
@@ -132,29 +122,10 @@ def _claim(worker_token: str, limit: int, now: datetime) -> list[Claimed]:
 
 
 @transaction.atomic(durable=True)
-def claim_rows(worker_token: str, limit: int, now: datetime) -> list[Claimed]:
-    """`claim`, returning light tuples: what the sender uses."""
-    return _claim(worker_token, limit, now)
-
-
-@transaction.atomic(durable=True)
-def claim(worker_token: str, limit: int, now: datetime) -> list[Delivery]:
+def claim(worker_token: str, limit: int, now: datetime) -> list[Claimed]:
     """Lease up to `limit` open deliveries that are due (pending, or sending with an expired
     lease) to `worker_token`; rows whose message has expired become EXPIRED instead."""
-    return [
-        Delivery(
-            id=row.id,
-            message_id=row.message_id,
-            endpoint_id=row.endpoint_id,
-            channel=row.channel,
-            status=DeliveryStatus.SENDING,
-            attempts=row.attempts,
-            next_attempt_at=now,
-            lease_token=row.lease_token,
-            lease_until=row.lease_until,
-        )
-        for row in _claim(worker_token, limit, now)
-    ]
+    return _claim(worker_token, limit, now)
 
 
 def _expire(ids: Sequence[int], token: str, now: datetime) -> None:
@@ -163,7 +134,7 @@ def _expire(ids: Sequence[int], token: str, now: datetime) -> None:
         cursor.executemany(
             f"UPDATE {table} SET status = 'expired', finished_at = %s, last_error = 'expired', "  # noqa: S608
             "lease_token = '', lease_until = NULL WHERE id = %s AND lease_token = %s AND status = 'sending'",
-            [(_dt(now), delivery_id, token) for delivery_id in ids],
+            [(sql_datetime(now), delivery_id, token) for delivery_id in ids],
         )
     _insert_attempts([(delivery_id, now, 0, Outcome.EXPIRED, "", "expired") for delivery_id in ids])
 
@@ -259,8 +230,7 @@ def record(results: Sequence[Result], now: datetime, *, rng: random.Random | Non
     fallbacks: list[tuple[int, _Row]] = []
     disable: dict[UUID, tuple[str, int]] = {}
     health: dict[str, tuple[bool, str]] = {}
-    dt = _datetime_adapter()
-    now_value = dt(now)
+    now_value = sql_datetime(now)
     for result in results:
         row = current.get(result.delivery_id)
         if row is None:
@@ -272,9 +242,9 @@ def record(results: Sequence[Result], now: datetime, *, rng: random.Random | Non
             (
                 status,
                 attempts_value,
-                dt(next_at),
+                sql_datetime(next_at),
                 result.provider_id if status == DeliveryStatus.SENT else "",
-                dt(sent_at),
+                sql_datetime(sent_at),
                 finished,
                 error[:200],
                 result.delivery_id,
@@ -351,9 +321,8 @@ def _decide(
 
 
 def _insert_attempts(rows: Iterable[tuple[int, datetime, int, str, str, str]]) -> None:
-    dt = _datetime_adapter()
     params = [
-        (delivery_id, dt(started), duration, outcome, provider_id, error)
+        (delivery_id, sql_datetime(started), duration, outcome, provider_id, error)
         for delivery_id, started, duration, outcome, provider_id, error in rows
     ]
     if not params:

@@ -35,12 +35,11 @@ from vigil.channels import ledger
 from vigil.channels.models import Endpoint, Message, Outcome
 from vigil.channels.transports import transport_for
 from vigil.channels.transports.base import Outgoing, Receipt, Transport, TransportError
+from vigil.core import heartbeats
 from vigil.core.fields import LockedValue
-from vigil.core.models import WorkerHeartbeat
 
 log = logging.getLogger("vigil.channels.sender")
 
-HEARTBEAT_NAME = "sender"
 FLUSH_SECONDS = 1.0
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -153,7 +152,7 @@ class Sender:
         return fn(*args)
 
     def _claim_jobs(self, token: str, limit: int, now: datetime) -> list[Job]:
-        deliveries = ledger.claim_rows(token, limit, now)
+        deliveries = ledger.claim(token, limit, now)
         if not deliveries:
             return []
         missing = {d.message_id for d in deliveries} - self._texts.keys()
@@ -200,7 +199,7 @@ class Sender:
                 time.sleep(0.5 * (attempt + 1))
 
     def _beat(self) -> None:
-        WorkerHeartbeat.objects.update_or_create(name=HEARTBEAT_NAME, defaults={"seen_at": timezone.now()})
+        heartbeats.beat(heartbeats.SENDER)
 
     def _close_db(self) -> None:
         connection.close()

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
 EXPECTED_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "secure_delete": 1}
+
+
+def sql_datetime(value: datetime | None) -> Any:
+    """A datetime as the ORM stores it, for raw SQL: naive UTC text on SQLite, so comparisons
+    with the ORM's own rows agree (a raw aware value becomes text ending in "+00:00", which
+    sorts after the same instant written by the ORM)."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 class UnsafeDatabase(RuntimeError):

@@ -1,32 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
-
-from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from vigil.core import crypto
-from vigil.core.models import WorkerHeartbeat
-
-# The background worker (tasks, retention) and the delivery sender beat separately: the
-# sender may run inside the worker or as its own processes.
-HEARTBEATS = ("worker", "sender")
-
-
-def heartbeat_ages(now: datetime | None = None) -> dict[str, float | None]:
-    """Seconds since each heartbeat, None for one never seen."""
-    now = now or timezone.now()
-    seen = dict(WorkerHeartbeat.objects.filter(name__in=HEARTBEATS).values_list("name", "seen_at"))
-    return {name: (round((now - seen[name]).total_seconds(), 1) if name in seen else None) for name in HEARTBEATS}
-
-
-def stalled_heartbeats(ages: dict[str, float | None]) -> list[str]:
-    """Heartbeats that were beating and stopped: older than three beat intervals."""
-    limit = settings.WORKER_HEARTBEAT_SECONDS * 3
-    return [name for name, age in ages.items() if age is not None and age > limit]
+from vigil.core.heartbeats import HEARTBEATS, heartbeat_ages, stalled_heartbeats
 
 
 @require_GET

@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from vigil.accounts.models import Role, User
 from vigil.core import geo
+from vigil.core.heartbeats import heartbeat_ages, stalled_heartbeats
 from vigil.core.models import Chapter, Zone
-from vigil.core.views import heartbeat_ages, stalled_heartbeats
 from vigil.incidents import actions, selectors
 from vigil.incidents.errors import (
     CorroborationRequired,

@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from vigil.channels import ledger
 from vigil.channels.ledger import RELEASED, Result
-from vigil.channels.models import Attempt, ChannelHealth, ChannelKind, Delivery, DeliveryStatus, Endpoint, Outcome
+from vigil.channels.models import Attempt, ChannelHealth, ChannelKind, DeliveryStatus, Endpoint, Outcome
 from vigil.channels.tests.test_ledger_support import make_alert
 from vigil.core.models import AuditEvent
 
 
-def result(delivery: Delivery, outcome: str, at, **kwargs) -> Result:
+def result(delivery: ledger.Claimed, outcome: str, at, **kwargs) -> Result:
     return Result(delivery.pk, delivery.lease_token, outcome, at, **kwargs)
 
 

@@ -22,25 +22,18 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connection
-from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from vigil.channels.sender import Sender, run_in_thread
-from vigil.core import retention
-from vigil.core.models import WorkerHeartbeat
+from vigil.core import heartbeats, retention
 from vigil.core.tasks import purge_expired
 
 log = logging.getLogger("vigil.worker")
 
-HEARTBEAT_NAME = "worker"
 PURGE_EVERY = timedelta(minutes=15)
-
-
-def beat() -> None:
-    WorkerHeartbeat.objects.update_or_create(name=HEARTBEAT_NAME, defaults={"seen_at": timezone.now()})
 
 
 def schedule_purge() -> bool:
@@ -68,7 +61,7 @@ class Housekeeping(threading.Thread):
             while not self.stopped.is_set():
                 close_old_connections()
                 try:
-                    beat()
+                    heartbeats.beat(heartbeats.WORKER)
                     if time.monotonic() >= next_purge:
                         schedule_purge()
                         next_purge = time.monotonic() + self.purge_every.total_seconds()
