@@ -40,19 +40,9 @@ def seed(subscribers: int) -> tuple[Any, list[Any]]:
 
 
 def messages(chapter: Any, now: Any) -> uuid.UUID:
-    from vigil.channels.models import Message
+    from vigil.alerts.bulk import add_messages
 
-    batch = uuid.uuid4()
-    for language, body in (("en", "ALERT: enforcement confirmed in your area."), ("es", "ALERTA: actividad de ICE.")):
-        Message.objects.create(
-            chapter=chapter,
-            batch=batch,
-            language=language,
-            body=body,
-            created_at=now,
-            valid_until=now + timedelta(minutes=30),
-        )
-    return batch
+    return add_messages(chapter, now=now, valid_until=now + timedelta(minutes=30))[0]
 
 
 def fanout(chapter: Any, zones: list[Any]) -> tuple[float, int]:

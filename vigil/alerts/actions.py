@@ -26,6 +26,7 @@ from vigil.alerts.models import FOLLOW_UP_KINDS, Alert, AlertKind, AlertStatus, 
 from vigil.alerts.selectors import AlertNotFound, alert_chapter_ids, target_zones
 from vigil.channels.models import Message, Purpose
 from vigil.core.audit import audit
+from vigil.core.models import Zone
 from vigil.incidents.clustering import record_event
 from vigil.incidents.errors import IncidentNotFound
 from vigil.incidents.models import Incident, Status
@@ -284,26 +285,38 @@ def send_alert(incident: Incident, kind: str, *, acting_user: User, ring: int = 
     if current.zone is None:
         raise AlertError(_("This incident has no zone, so there is nobody to alert. Set its place first."))
     _approved_templates(kind)
-    now = timezone.now()
-    two_person = settings.ALERT_TWO_PERSON
-    alert = Alert.objects.create(
+    return _open_alert(
+        acting_user,
+        target_zones(current.zone, ring),
+        what="Alert",
         chapter_id=current.chapter_id,
         incident=current,
         kind=kind,
-        status=AlertStatus.AWAITING_APPROVAL if two_person else AlertStatus.SENDING,
         is_drill=bool(drill),
         ring=ring,
+    )
+
+
+def _open_alert(acting_user: User, zones: list[Zone], *, what: str, **fields: Any) -> Alert:
+    """Create an alert (or follow-up): with the two-person rule it waits for a second staff
+    member's approval and nothing reaches the ledger; otherwise its messages and deliveries
+    are written now, in the caller's transaction."""
+    now = timezone.now()
+    two_person = settings.ALERT_TWO_PERSON
+    alert = Alert.objects.create(
+        status=AlertStatus.AWAITING_APPROVAL if two_person else AlertStatus.SENDING,
         created_by=acting_user,
         created_at=now,
         valid_until=now + timedelta(minutes=settings.ALERT_VALID_MINUTES),
+        **fields,
     )
-    alert.zones.set(target_zones(current.zone, ring))
+    alert.zones.set(zones)
     if two_person:
-        _timeline(alert, acting_user, now, "Alert waiting for a second approval")
+        _timeline(alert, acting_user, now, f"{what} waiting for a second approval")
         audit(acting_user, "alert.request", alert)
     else:
         _write(alert, now)
-        _timeline(alert, acting_user, now, "Alert sent")
+        _timeline(alert, acting_user, now, f"{what} sent")
         audit(acting_user, "alert.send", alert)
     return alert
 
@@ -320,29 +333,17 @@ def send_follow_up(alert: Alert, kind: str, *, acting_user: User) -> Alert:
     if original.follow_ups.filter(kind=kind).exclude(status=AlertStatus.CANCELLED).exists():
         raise AlertError(_("This follow-up was already sent for this alert."))
     _approved_templates(kind)
-    now = timezone.now()
-    two_person = settings.ALERT_TWO_PERSON
-    follow_up = Alert.objects.create(
+    return _open_alert(
+        acting_user,
+        list(original.zones.all()),
+        what="Follow-up",
         chapter_id=original.chapter_id,
         incident=original.incident,
         kind=kind,
-        status=AlertStatus.AWAITING_APPROVAL if two_person else AlertStatus.SENDING,
         is_drill=original.is_drill,
         follows=original,
         ring=original.ring,
-        created_by=acting_user,
-        created_at=now,
-        valid_until=now + timedelta(minutes=settings.ALERT_VALID_MINUTES),
     )
-    follow_up.zones.set(list(original.zones.all()))
-    if two_person:
-        _timeline(follow_up, acting_user, now, "Follow-up waiting for a second approval")
-        audit(acting_user, "alert.request", follow_up)
-    else:
-        _write(follow_up, now)
-        _timeline(follow_up, acting_user, now, "Follow-up sent")
-        audit(acting_user, "alert.send", follow_up)
-    return follow_up
 
 
 def send_false_alarm(alert: Alert, *, acting_user: User) -> Alert:

@@ -3,13 +3,15 @@ which go through the double opt-in in actions)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from vigil.alerts.models import Subscriber, SubscriberStatus, SubscriberZone
-from vigil.channels.models import ChannelKind, Endpoint
+from vigil.channels.models import ChannelKind, Endpoint, Message
 from vigil.core.models import Chapter, Zone
 from vigil.core.phones import phone_index
 
@@ -64,3 +66,24 @@ def add_subscribers(
             )
         made.extend(subscribers)
     return made
+
+
+ALERT_BODIES = {
+    "en": "ALERT: immigration enforcement confirmed near you. Stay inside.",
+    "es": "ALERTA: actividad de ICE confirmada cerca de usted. Quedese adentro.",
+}
+
+
+def add_messages(
+    chapter: Chapter, *, now: datetime, valid_until: datetime, bodies: Mapping[str, str] = ALERT_BODIES
+) -> tuple[uuid.UUID, list[Message]]:
+    """One send's messages, a language each, sharing a new batch (what send_alert writes before
+    the fan-out), without an Alert: for tests and benchmarks of the ledger."""
+    batch = uuid.uuid4()
+    messages = [
+        Message.objects.create(
+            chapter=chapter, batch=batch, language=language, body=body, created_at=now, valid_until=valid_until
+        )
+        for language, body in bodies.items()
+    ]
+    return batch, messages

@@ -224,19 +224,37 @@ def compose(request: HttpRequest, incident_id: int) -> HttpResponse:
     except AlertError as exc:
         incident.refresh_from_db()
         return page.render(error=str(exc.message), status=409)
-    if alert.status == AlertStatus.AWAITING_APPROVAL:
-        messages.success(request, _("The alert is waiting for a second staff member's approval."))
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "The alert is on its way to %(count)s recipient.",
-                "The alert is on its way to %(count)s recipients.",
-                alert.recipients,
-            )
-            % {"count": alert.recipients},
-        )
+    _say_what_happened(request, alert)
     return redirect("alert_detail", alert_id=alert.pk)
+
+
+def _say_what_happened(request: HttpRequest, alert: Alert) -> None:
+    """The flash message after sending, approving or requesting an alert or a follow-up."""
+    follow_up = alert.follows_id is not None
+    if alert.status == AlertStatus.AWAITING_APPROVAL:
+        if follow_up:
+            text = _("The follow-up is waiting for a second staff member's approval.")
+        else:
+            text = _("The alert is waiting for a second staff member's approval.")
+    elif alert.approved_by_id is not None:
+        text = ngettext(
+            "Approved: the alert is on its way to %(count)s recipient.",
+            "Approved: the alert is on its way to %(count)s recipients.",
+            alert.recipients,
+        ) % {"count": alert.recipients}
+    elif follow_up:
+        text = ngettext(
+            "The follow-up is on its way to %(count)s recipient.",
+            "The follow-up is on its way to %(count)s recipients.",
+            alert.recipients,
+        ) % {"count": alert.recipients}
+    else:
+        text = ngettext(
+            "The alert is on its way to %(count)s recipient.",
+            "The alert is on its way to %(count)s recipients.",
+            alert.recipients,
+        ) % {"count": alert.recipients}
+    messages.success(request, text)
 
 
 # --- one alert ----------------------------------------------------------------------------
@@ -306,15 +324,7 @@ def alert_detail(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     try:
         if action == "approve":
             alert = actions.approve_alert(alert, acting_user=user)
-            messages.success(
-                request,
-                ngettext(
-                    "Approved: the alert is on its way to %(count)s recipient.",
-                    "Approved: the alert is on its way to %(count)s recipients.",
-                    alert.recipients,
-                )
-                % {"count": alert.recipients},
-            )
+            _say_what_happened(request, alert)
             return redirect("alert_detail", alert_id=alert.pk)
         if action == "cancel":
             actions.cancel_alert(alert, acting_user=user)
@@ -327,18 +337,7 @@ def alert_detail(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
             if request.POST.get("confirmed") != "yes":
                 return _alert_page(request, alert, confirm_kind=kind)
             follow_up = actions.send_follow_up(alert, kind, acting_user=user)
-            if follow_up.status == AlertStatus.AWAITING_APPROVAL:
-                messages.success(request, _("The follow-up is waiting for a second staff member's approval."))
-            else:
-                messages.success(
-                    request,
-                    ngettext(
-                        "The follow-up is on its way to %(count)s recipient.",
-                        "The follow-up is on its way to %(count)s recipients.",
-                        follow_up.recipients,
-                    )
-                    % {"count": follow_up.recipients},
-                )
+            _say_what_happened(request, follow_up)
             return redirect("alert_detail", alert_id=follow_up.pk)
     except AlertError as exc:
         alert = selectors.access_alert_by_id(user, alert.pk)

@@ -7,21 +7,16 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from vigil.alerts.bulk import add_subscribers
+from vigil.alerts.bulk import add_messages, add_subscribers
 from vigil.alerts.fanout import write_alert_deliveries, write_follow_up_deliveries
 from vigil.alerts.models import SubscriberStatus
-from vigil.channels.models import Delivery, Message
+from vigil.channels.models import Delivery
 from vigil.core.models import Chapter, Zone
 
 
 def _messages(chapter: Chapter) -> uuid.UUID:
-    batch = uuid.uuid4()
     now = timezone.now()
-    for language in ("en", "es"):
-        Message.objects.create(
-            chapter=chapter, batch=batch, language=language, body=f"alert {language}", created_at=now, valid_until=now
-        )
-    return batch
+    return add_messages(chapter, now=now, valid_until=now)[0]
 
 
 def test_one_row_per_active_subscriber_in_the_zones_in_their_language(chapter: Chapter, zone: Zone) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from vigil.alerts.bulk import add_subscribers
+from vigil.alerts.bulk import add_messages, add_subscribers
 from vigil.alerts.fanout import write_alert_deliveries
 from vigil.alerts.models import Subscriber, SubscriberStatus
 from vigil.channels.models import Attempt, Delivery, Endpoint, Message, Outcome
@@ -16,12 +16,8 @@ from vigil.core.retention import purge_expired
 
 
 def _alert_rows(chapter: Chapter, zone: Zone, *, valid_until_days_ago: int) -> uuid.UUID:
-    batch = uuid.uuid4()
     ended = timezone.now() - timedelta(days=valid_until_days_ago)
-    for language in ("en", "es"):
-        Message.objects.create(
-            chapter=chapter, batch=batch, language=language, body="alert", created_at=ended, valid_until=ended
-        )
+    batch, _ = add_messages(chapter, now=ended, valid_until=ended)
     write_alert_deliveries(batch=batch, chapter_id=chapter.pk, zone_ids=[zone.pk], drill=False, now=ended)
     for delivery in Delivery.objects.filter(message__batch=batch):
         Attempt.objects.create(delivery=delivery, started_at=ended, outcome=Outcome.SENT)

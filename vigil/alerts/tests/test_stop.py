@@ -9,12 +9,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from vigil.alerts import subscriptions
-from vigil.alerts.bulk import add_subscribers
+from vigil.alerts.bulk import add_messages, add_subscribers
 from vigil.alerts.fanout import write_alert_deliveries, write_follow_up_deliveries
 from vigil.alerts.models import Subscriber, SubscriberStatus, SubscriberZone, Suppression
 from vigil.alerts.subscriptions import WebRequest
 from vigil.alerts.tests.test_subscribe_sms import NEIGHBOUR, _keywords, text  # noqa: F401
-from vigil.channels.models import Delivery, DeliveryStatus, Endpoint, Message
+from vigil.channels.models import Delivery, DeliveryStatus, Endpoint
 from vigil.core.models import AuditEvent
 from vigil.core.phones import phone_index
 
@@ -28,12 +28,8 @@ def _subscribe(zone) -> Subscriber:
 
 
 def _alert(chapter, zone) -> uuid.UUID:
-    batch = uuid.uuid4()
     now = timezone.now()
-    for language in ("en", "es"):
-        Message.objects.create(
-            chapter=chapter, batch=batch, language=language, body="alert", created_at=now, valid_until=now
-        )
+    batch, _ = add_messages(chapter, now=now, valid_until=now)
     with transaction.atomic():
         write_alert_deliveries(batch=batch, chapter_id=chapter.pk, zone_ids=[zone.pk], drill=False, now=now)
     return batch

@@ -21,7 +21,7 @@ from django.utils import timezone
 from tests import live
 from tests.fakes.fixtures import fake_twilio_fixture, fake_twilio_server_fixture, twilio_env
 from tests.fakes.twilio import FakeTwilio
-from vigil.alerts.bulk import add_subscribers
+from vigil.alerts.bulk import add_messages, add_subscribers
 from vigil.alerts.fanout import write_alert_deliveries
 from vigil.channels.models import Delivery, DeliveryStatus, Message
 from vigil.channels.sender import Sender
@@ -71,28 +71,12 @@ def make_alert(
     now = now or timezone.now()
     if subscribers:
         add_subscribers(chapter, zones, count)
-    batch = uuid.uuid4()
     with transaction.atomic():
-        messages = [
-            Message.objects.create(
-                chapter=chapter,
-                batch=batch,
-                language=language,
-                body=body,
-                created_at=now,
-                valid_until=now + timedelta(minutes=valid_minutes),
-            )
-            for language, body in BODIES.items()
-        ]
-        # fanout writes `now` through the raw cursor ("...+00:00" text on SQLite), which compares
-        # as later than the same instant written by the ORM: write a hair earlier so "due at
-        # `now`" holds on both databases.
+        batch, messages = add_messages(
+            chapter, now=now, valid_until=now + timedelta(minutes=valid_minutes), bodies=BODIES
+        )
         written = write_alert_deliveries(
-            batch=batch,
-            chapter_id=chapter.pk,
-            zone_ids=[z.pk for z in zones],
-            drill=False,
-            now=now - timedelta(milliseconds=1),
+            batch=batch, chapter_id=chapter.pk, zone_ids=[z.pk for z in zones], drill=False, now=now
         )
     return AlertRows(batch=batch, messages=messages, count=written)
 
