@@ -1,4 +1,5 @@
-"""I2: kill -9 the server during 200 concurrent report submissions, 10 rounds.
+"""I2: kill -9 the server during 200 concurrent report submissions, 10 rounds (each killed after
+a random number of acknowledgements, 5 to 40, so the requests still in flight are cut off).
 
 Every report the server acknowledged (HTTP 200 to the SMS webhook) is in the database
 afterwards, and SQLite's integrity check passes.
@@ -58,6 +59,12 @@ def test_no_acknowledged_report_is_lost_when_the_server_is_killed(transactional_
         post_sms(server.url, f"SMWARM{round_no:02d}" + "0" * 26, 9000 + round_no)
         sids = [f"SM{round_no:02d}{n:030d}" for n in range(200)]
         lock = threading.Lock()
+        # The kill comes after a random number of acknowledgements in this round, not after a
+        # random time: on a loaded machine (CI runs two suites side by side) a timer could fire
+        # before the server had acknowledged anything, and the test would prove nothing.
+        target = rng.randint(5, 40)
+        round_acks: list[str] = []
+        reached = threading.Event()
 
         def send(
             index: int,
@@ -65,17 +72,27 @@ def test_no_acknowledged_report_is_lost_when_the_server_is_killed(transactional_
             sids: list[str] = sids,
             lock: threading.Lock = lock,
             base: int = round_no * 200,
+            round_acks: list[str] = round_acks,
+            reached: threading.Event = reached,
+            target: int = target,
         ) -> None:
             if post_sms(url, sids[index], base + index):
                 with lock:
-                    acknowledged.append(sids[index])
+                    round_acks.append(sids[index])
+                    if len(round_acks) >= target:
+                        reached.set()
 
-        killer = threading.Timer(rng.uniform(0.3, 2.5), lambda s=server: os.kill(s.process.pid, signal.SIGKILL))
+        def kill(s=server, reached: threading.Event = reached) -> None:
+            reached.wait(timeout=60)
+            os.kill(s.process.pid, signal.SIGKILL)
+
+        killer = threading.Thread(target=kill)
         killer.start()
         with ThreadPoolExecutor(max_workers=50) as pool:
             list(pool.map(send, range(200)))
         killer.join()
         stop_server(server)
+        acknowledged.extend(round_acks)
 
     connection.close()
     assert len(acknowledged) >= 50, "the server acknowledged too few reports to prove anything"
