@@ -120,6 +120,16 @@ def outsider(other_chapter: Chapter) -> User:
     return make_staff("otto.outsider", Role.DISPATCHER, other_chapter)
 
 
+@pytest.fixture
+def volunteer(chapter: Chapter, zone: Zone) -> User:
+    """Vale, a trained volunteer of Pilsen with a login, assigned to nothing yet."""
+    from vigil.responders.tests.conftest import make_responder
+
+    user = make_responder(chapter, 9001, home_zones=[zone], username="vale.volunteer", mfa=True).user
+    assert user is not None
+    return user
+
+
 def login(client: Client, user: User) -> Client:
     """A logged-in session that has passed MFA (the login flow itself is tested in accounts)."""
     client.force_login(user)

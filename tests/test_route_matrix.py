@@ -22,7 +22,7 @@ from conftest import login
 from vigil.accounts.models import User
 
 MATRIX = Path(__file__).with_name("route_matrix.json")
-ROLES = ["anonymous", "verifier", "dispatcher", "legal", "organizer", "admin", "outsider"]
+ROLES = ["anonymous", "volunteer", "verifier", "dispatcher", "legal", "organizer", "admin", "outsider"]
 # Third-party routes we do not serve as pages of our own (allauth's JSON/API variants, static).
 IGNORED = re.compile(r"^(static/|media/)")
 
@@ -54,10 +54,17 @@ def concrete_path(route: str, ids: dict[str, str]) -> str:
 
 @pytest.fixture
 def people(
-    dispatcher: User, verifier: User, legal_coordinator: User, organizer: User, admin_user: User, outsider: User
+    dispatcher: User,
+    verifier: User,
+    legal_coordinator: User,
+    organizer: User,
+    admin_user: User,
+    outsider: User,
+    volunteer: User,
 ) -> dict[str, User | None]:
     return {
         "anonymous": None,
+        "volunteer": volunteer,
         "verifier": verifier,
         "dispatcher": dispatcher,
         "legal": legal_coordinator,
@@ -68,19 +75,41 @@ def people(
 
 
 @pytest.fixture
-def object_ids(dispatcher: User, verifier: User, organizer: User, zone: Any) -> dict[str, str]:
+def object_ids(
+    dispatcher: User,
+    verifier: User,
+    organizer: User,
+    volunteer: User,
+    zone: Any,
+    settings: Any,
+    tmp_path: Path,
+) -> dict[str, str]:
+    settings.MEDIA_ROOT = tmp_path
     from vigil.alerts.actions import send_alert
     from vigil.alerts.tests.alerting import approve_templates, confirmed_incident
     from vigil.incidents.actions import log_hotline_call  # noqa: F401  (connects clustering)
     from vigil.incidents.models import Incident
     from vigil.intake.actions import ReportInput, receive_report
+    from vigil.responders.models import Assignment
 
     report = receive_report(ReportInput(channel="web", kind="home", zip_code="60608", details="route matrix"))
     incident = Incident.objects.get(links__report=report)
     approve_templates(organizer)
     confirmed = confirmed_incident(dispatcher, verifier)
     alert = send_alert(confirmed, "activity", acting_user=dispatcher)
+    event, evidence = organizing_objects(incident, verifier)
+    vale, rotation, override = roster_objects(volunteer, zone)
+    # Vale accepted the page for the default incident: her /r/ pages for it answer 200.
+    Assignment.objects.create(incident=incident, responder=vale, is_lead=True, accepted_at=incident.first_report_at)
+    roster_routes = [r for r in all_routes() if r.startswith("staff/responders/<uuid:pk>/")]
     return {
+        **{f"{route}|pk": str(vale.pk) for route in roster_routes},
+        "training_id": str(vale.trainings.get().pk),
+        "zone_id": str(zone.pk),
+        "staff/oncall/rotations/<int:pk>/|pk": str(rotation.pk),
+        "staff/oncall/overrides/<int:pk>/remove/|pk": str(override.pk),
+        "event_id": str(event.pk),
+        "evidence_id": str(evidence.pk),
         "staff/alerts/new/<int:incident_id>/|incident_id": str(confirmed.pk),
         "kind": "activity",
         "language": "es",
@@ -95,6 +124,62 @@ def object_ids(dispatcher: User, verifier: User, organizer: User, zone: Any) -> 
         "key": "x",
         "uidb36": "x",
     }
+
+
+def roster_objects(volunteer: User, zone: Any) -> tuple[Any, Any, Any]:
+    """Vale's roster entry, a rotation of Pilsen with her in it, and an override."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vigil.responders.models import Responder, Rotation, RotationMember, Shift, ShiftKind
+
+    now = timezone.now()
+    vale = Responder.objects.get(user=volunteer)
+    rotation = Rotation.objects.create(chapter=zone.chapter, zone=zone, name="Days", starts_at=now)
+    RotationMember.objects.create(rotation=rotation, responder=vale, position=0)
+    override = Shift.objects.create(
+        chapter=zone.chapter,
+        responder=vale,
+        zone=zone,
+        kind=ShiftKind.OVERRIDE,
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=4),
+        created_at=now,
+    )
+    return vale, rotation, override
+
+
+def organizing_objects(incident: Any, uploader: User) -> tuple[Any, Any]:
+    """A training of Pilsen and a photo from the scene (uploaded by the verifier)."""
+    import hashlib
+    import io
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from PIL import Image
+
+    from vigil.organizing.models import Event
+    from vigil.responders.evidence import store_evidence
+
+    now = timezone.now()
+    event = Event(
+        chapter=incident.chapter,
+        number=900,
+        kind="training",
+        training_role="verifier",
+        title="Matrix training",
+        starts_at=now + timedelta(days=2),
+        ends_at=now + timedelta(days=2, hours=2),
+        created_at=now,
+    )
+    event.place = "Matrix hall"
+    event.save()
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    evidence = store_evidence(incident, data, hashlib.sha256(data).hexdigest(), caption="", acting_user=uploader)
+    return event, evidence
 
 
 def request_as(role: str, user: User | None, path: str, token: str | None) -> int:

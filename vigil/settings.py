@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "vigil.incidents",
     "vigil.channels",
     "vigil.alerts",
+    "vigil.responders",
+    "vigil.organizing",
 ]
 
 MIDDLEWARE = [
@@ -190,7 +192,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # Staff with these roles see sensitive data and must use MFA (outside demo mode on loopback).
-MFA_REQUIRED_ROLES = env_list("VIGIL_MFA_REQUIRED_ROLES", ["admin", "organizer", "dispatcher", "verifier", "legal"])
+MFA_REQUIRED_ROLES = env_list(
+    "VIGIL_MFA_REQUIRED_ROLES", ["admin", "organizer", "dispatcher", "verifier", "legal", "volunteer"]
+)
 MFA_DEMO_BYPASS = DEMO_MODE and env_bool("VIGIL_DEMO_SKIP_MFA", True)
 
 # --- Internationalisation --------------------------------------------------------------
@@ -274,6 +278,25 @@ DELIVERY_CONCURRENCY = env_int("VIGIL_DELIVERY_CONCURRENCY", 50, minimum=1, maxi
 DELIVERY_BACKOFF_MAX_SECONDS = env_int("VIGIL_DELIVERY_BACKOFF_MAX_SECONDS", 60, minimum=1)
 # Transient failures on a subscriber's first channel before the fallback channel is tried.
 DELIVERY_FALLBACK_AFTER = env_int("VIGIL_DELIVERY_FALLBACK_AFTER", 3, minimum=1)
+
+# --- Responders: paging, escalation, on-call guardrails, evidence ------------------------
+# Seconds a page waits for an accept before it escalates (zone, next ring, backup list, dispatcher).
+PAGE_ESCALATE_SECONDS = env_int("VIGIL_PAGE_ESCALATE_SECONDS", 300, minimum=10, maximum=3600)
+# h3 rings around the incident's zone that the second paging stage reaches.
+PAGE_RING = env_int("VIGIL_PAGE_RING", 1, minimum=1, maximum=5)
+# Nothing of a page is delivered after this many minutes.
+PAGE_VALID_MINUTES = env_int("VIGIL_PAGE_VALID_MINUTES", 30, minimum=1, maximum=24 * 60)
+# Burnout guardrails: on-call hours in any 7 days, and the rest after a long deployment.
+MAX_SHIFT_HOURS_PER_WEEK = env_int("VIGIL_MAX_SHIFT_HOURS_PER_WEEK", 40, minimum=1, maximum=168)
+LONG_DEPLOYMENT_HOURS = env_int("VIGIL_LONG_DEPLOYMENT_HOURS", 4, minimum=1, maximum=48)
+REST_HOURS = env_int("VIGIL_REST_HOURS", 10, minimum=0, maximum=72)
+# How long "AVAILABLE" by text keeps a volunteer on call when they give no number of hours.
+AVAILABLE_HOURS = env_int("VIGIL_AVAILABLE_HOURS", 4, minimum=1, maximum=24)
+# Evidence: keep the untouched original (encrypted) for legal defense, or only the cleaned copy.
+EVIDENCE_KEEP_ORIGINALS = env_bool("VIGIL_EVIDENCE_KEEP_ORIGINALS", True)
+MAX_EVIDENCE_MB = env_int("VIGIL_MAX_EVIDENCE_MB", 100, minimum=1, maximum=2048)
+RETAIN_EVIDENCE_DAYS = env_int("VIGIL_RETAIN_EVIDENCE_DAYS", 365, minimum=1)
+
 WORKER_HEARTBEAT_SECONDS = env_int("VIGIL_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 LOG_LEVEL = env_choice("VIGIL_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

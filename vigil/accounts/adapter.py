@@ -4,8 +4,10 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from vigil.accounts.models import Role
 from vigil.core import crypto
 from vigil.core.http import client_ip
 
@@ -35,3 +37,9 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 
     def add_message(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        # A volunteer's home is their pages on the phone, not the dispatch board.
+        if getattr(request.user, "role", None) == Role.VOLUNTEER:
+            return reverse("responder_home")
+        return str(super().get_login_redirect_url(request))

@@ -16,6 +16,8 @@ class Role(models.TextChoices):
     DISPATCHER = "dispatcher", _("Dispatcher")
     VERIFIER = "verifier", _("Verifier")
     LEGAL = "legal", _("Legal coordinator")
+    # A trained volunteer on the roster (vigil.responders): sees only what they are assigned to.
+    VOLUNTEER = "volunteer", _("Volunteer")
 
 
 class User(AbstractUser):

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import h3
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from vigil.alerts.models import Alert, AlertStatus, Subscriber, SubscriberStatus, SubscriberZone
 from vigil.channels.models import Attempt, ChannelKind, Delivery, DeliveryStatus, Message
+from vigil.core import geo
 from vigil.core.models import Zone
 from vigil.incidents.selectors import incident_chapter_ids
 
@@ -60,25 +60,9 @@ def recent_alerts(user: Any, *, limit: int = 50) -> list[Alert]:
 # --- targeting ----------------------------------------------------------------------------
 
 
-def _covers(zone_cell: str, disk: set[str], disk_resolution: int) -> bool:
-    resolution = h3.get_resolution(zone_cell)
-    if resolution <= disk_resolution:
-        return any(h3.cell_to_parent(cell, resolution) == zone_cell for cell in disk)
-    return h3.cell_to_parent(zone_cell, disk_resolution) in disk
-
-
 def target_zones(zone: Zone, ring: int) -> list[Zone]:
     """The zone, plus (ring > 0) every zone of its chapter with a cell within `ring` h3 rings of it."""
-    if ring <= 0 or not zone.cells:
-        return [zone]
-    found = [zone]
-    by_resolution: dict[int, set[str]] = {}
-    for cell in zone.cells:
-        by_resolution.setdefault(h3.get_resolution(cell), set()).update(str(c) for c in h3.grid_disk(cell, ring))
-    for other in Zone.objects.filter(chapter_id=zone.chapter_id).exclude(pk=zone.pk).order_by("name"):
-        if any(_covers(cell, disk, res) for cell in other.cells for res, disk in by_resolution.items()):
-            found.append(other)
-    return found
+    return geo.zones_within_rings(zone, ring)
 
 
 @dataclass(frozen=True)

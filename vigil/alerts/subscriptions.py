@@ -34,13 +34,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, override
 
 from vigil.alerts.models import Subscriber, SubscriberStatus, SubscriberZone, Suppression
+from vigil.channels import outbox
 from vigil.channels.models import (
     OPEN_STATUSES,
     ChannelKind,
     Delivery,
     DeliveryStatus,
     Endpoint,
-    Message,
     Purpose,
 )
 from vigil.core import ratelimit
@@ -160,22 +160,16 @@ def _new_code() -> str:
 
 def _queue(endpoint: Endpoint, *, language: str, body: str, subject: str = "", now: datetime) -> Delivery:
     """One CONFIRMATION message and its delivery, in the caller's transaction."""
-    message = Message.objects.create(
+    [delivery] = outbox.queue(
         chapter_id=endpoint.chapter_id,
         purpose=Purpose.CONFIRMATION,
-        language=language,
-        subject=subject,
-        body=body,
-        created_at=now,
+        recipients=[(language, endpoint)],
+        text_for=lambda _: body,
+        now=now,
         valid_until=now + CODE_TTL,
+        subject=subject,
     )
-    return Delivery.objects.create(
-        message=message,
-        endpoint=endpoint,
-        channel=endpoint.channel,
-        status=DeliveryStatus.PENDING,
-        next_attempt_at=now,
-    )
+    return delivery
 
 
 def _within_contact_limit(contact: Contact) -> bool:
@@ -319,6 +313,16 @@ def request_subscription(request: WebRequest) -> Ticket:
     return ticket
 
 
+def _subscriber_of(endpoint: Endpoint, language: str) -> Subscriber | None:
+    """The subscription this endpoint heads. An endpoint that heads none is either another
+    subscription's second channel (None: leave it as it is) or a volunteer's paging number
+    (vigil.responders), which becomes a pending subscription of its own."""
+    subscriber = Subscriber.objects.filter(endpoint=endpoint).first()
+    if subscriber is not None or Endpoint.objects.filter(fallback=endpoint).exists():
+        return subscriber
+    return Subscriber.objects.create(chapter_id=endpoint.chapter_id, endpoint=endpoint, language=language)
+
+
 def _pending_for(
     chapter_id: int, contact: Contact, zone_ids: list[int], language: str, now: datetime
 ) -> Subscriber | None:
@@ -328,9 +332,8 @@ def _pending_for(
         made = Subscriber.objects.create(chapter_id=chapter_id, endpoint=endpoint, language=language)
         _set_zones(made, zone_ids)
         return made
-    subscriber = Subscriber.objects.filter(endpoint=endpoint).first()
+    subscriber = _subscriber_of(endpoint, language)
     if subscriber is None:
-        # The contact is another subscription's second channel here; leave it as it is.
         return None
     if subscriber.status == SubscriberStatus.PENDING:
         subscriber.language = language
@@ -477,7 +480,7 @@ def join_by_sms(phone: str, index: str, zones: Sequence[Zone], language: str, no
     result = JoinResult(zones=list(zones))
     for chapter_id, zone_ids in _by_chapter(zones).items():
         endpoint = _endpoint(chapter_id, contact)
-        subscriber = Subscriber.objects.filter(endpoint=endpoint).first() if endpoint else None
+        subscriber = _subscriber_of(endpoint, language) if endpoint else None
         if endpoint is not None and subscriber is None:
             continue
         if subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE and endpoint and endpoint.enabled:

@@ -392,7 +392,7 @@ class Sender:
             log.exception("sender: claim failed; retrying")
             return []
 
-    async def run(self, *, idle_wait: float = 0.5, until_idle: bool = False, release_own: bool = False) -> None:
+    async def run(self, *, idle_wait: float = 0.2, until_idle: bool = False, release_own: bool = False) -> None:
         """Send until `stop()` (or, with `until_idle`, until nothing is due).
 
         The next batch is claimed while the last sends of the current one are in flight, so

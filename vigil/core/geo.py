@@ -62,3 +62,24 @@ def zone_for_zip(zip_code: str, zones: list[Zone]) -> Zone | None:
         if code in zone.zip_codes:
             return zone
     return zone_for_cell(cell_for_zip(code), zones)
+
+
+def _covers(zone_cell: str, disk: set[str], disk_resolution: int) -> bool:
+    resolution = h3.get_resolution(zone_cell)
+    if resolution <= disk_resolution:
+        return any(h3.cell_to_parent(cell, resolution) == zone_cell for cell in disk)
+    return h3.cell_to_parent(zone_cell, disk_resolution) in disk
+
+
+def zones_within_rings(zone: Zone, ring: int) -> list[Zone]:
+    """The zone, plus (ring > 0) every zone of its chapter with a cell within `ring` h3 rings of it."""
+    if ring <= 0 or not zone.cells:
+        return [zone]
+    found = [zone]
+    by_resolution: dict[int, set[str]] = {}
+    for cell in zone.cells:
+        by_resolution.setdefault(h3.get_resolution(cell), set()).update(str(c) for c in h3.grid_disk(cell, ring))
+    for other in Zone.objects.filter(chapter_id=zone.chapter_id).exclude(pk=zone.pk).order_by("name"):
+        if any(_covers(cell, disk, res) for cell in other.cells for res, disk in by_resolution.items()):
+            found.append(other)
+    return found

@@ -15,7 +15,9 @@ from vigil.core.models import WorkerHeartbeat
 
 WORKER = "worker"
 SENDER = "sender"
-HEARTBEATS = (WORKER, SENDER)
+# Paging escalation and reminders (vigil.core.schedule), a thread of the worker.
+SCHEDULER = "scheduler"
+HEARTBEATS = (WORKER, SENDER, SCHEDULER)
 
 
 def beat(name: str) -> None:

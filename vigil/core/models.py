@@ -103,4 +103,5 @@ TRANSLATED_ROLE_NAMES = {
     "dispatcher": _("Dispatcher"),
     "verifier": _("Verifier"),
     "legal": _("Legal coordinator"),
+    "volunteer": _("Volunteer"),
 }

@@ -49,6 +49,7 @@ from django.utils.module_loading import autodiscover_modules
 from django_tasks_db.models import DBTaskResult
 
 from vigil.core.audit import audit
+from vigil.core.media import remove_orphan_files
 from vigil.core.models import AuditEvent, RateBucket, UsedToken
 
 log = logging.getLogger("vigil.retention")
@@ -208,25 +209,10 @@ class _Purge:
         self.batches(expired, purge)
 
     def orphan_photos(self) -> None:
-        media, root = Path(settings.MEDIA_ROOT), photo_root()
-        if not root.is_dir():
-            return
         Report = _report_model()
         known = set(Report._base_manager.exclude(photo_name="").values_list("photo_name", flat=True))
         cutoff = (self.now - ORPHAN_GRACE).timestamp()
-        removed = 0
-        for path in sorted(root.rglob("*")):
-            if self.stopping():
-                break
-            if not path.is_file() or path.relative_to(media).as_posix() in known:
-                continue
-            try:
-                if path.stat().st_mtime > cutoff:
-                    continue
-                path.unlink()
-            except FileNotFoundError:
-                continue
-            removed += 1
+        removed = remove_orphan_files(photo_root(), known, older_than=cutoff, stop=self.stopping)
         if removed:
             with transaction.atomic():
                 audit(ACTOR, "retention.purge", object_type="media.orphan", object_id=str(removed))

@@ -69,6 +69,7 @@ __all__ = [
     "reopen_incident",
     "split_reports",
     "start_verifying",
+    "store_field_report",
     "transition_incident",
 ]
 
@@ -81,8 +82,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.UNVERIFIED: frozenset({Status.CLOSED, Status.VERIFYING}),
     Status.CLOSED: frozenset({Status.VERIFYING}),
 }
-# Trained people whose on-scene confirmation satisfies the corroboration gate.
-FIELD_ROLES = (Role.VERIFIER, Role.DISPATCHER, Role.ADMIN, Role.ORGANIZER)
+# Trained people whose on-scene confirmation satisfies the corroboration gate. A VOLUNTEER
+# reports only through the responders stage, which vouches they were paged for their current
+# training and assigned to this incident (record_field_report(assigned=True)).
+FIELD_ROLES = (Role.VERIFIER, Role.DISPATCHER, Role.ADMIN, Role.ORGANIZER, Role.VOLUNTEER)
 MAX_REASON = 2000
 MAX_NOTES = 5000
 # Field report parts: (longest accepted text, name shown in the error).
@@ -298,10 +301,16 @@ def _limited(value: str, name: str) -> str:
 
 
 @transaction.atomic(durable=True)
-def record_field_report(
+def record_field_report(incident: Incident, **kwargs: Any) -> FieldReport:
+    """store_field_report in a transaction of its own (the web forms)."""
+    return store_field_report(incident, **kwargs)
+
+
+def store_field_report(
     incident: Incident,
     *,
     acting_user: User,
+    assigned: bool = False,
     on_scene: bool,
     size: str = "",
     activity: str = "",
@@ -314,8 +323,20 @@ def record_field_report(
 ) -> FieldReport:
     """A verifier's SALUTE return. A confirmation on scene moves a new incident to verifying;
     confirming it is still the dispatcher's decision.
+
+    `assigned=True` is for the responders stage only: it has checked that this volunteer is
+    assigned to the incident, so chapter membership is all that is checked here. Runs in the
+    caller's transaction (a texted report: the SMS webhook's).
     """
-    _require_incident_access(acting_user, incident)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("store_field_report needs the caller's transaction; use record_field_report")
+    if assigned:
+        if incident.chapter_id not in staff_chapter_ids(acting_user):
+            raise IncidentNotFound
+    else:
+        _require_incident_access(acting_user, incident)
+        if getattr(acting_user, "role", None) == Role.VOLUNTEER:
+            raise IncidentNotFound
     if getattr(acting_user, "role", None) not in FIELD_ROLES:
         raise PermissionDenied
     if outcome not in Outcome.values:

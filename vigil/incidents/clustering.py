@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from vigil.accounts.models import User
 from vigil.core import geo
+from vigil.incidents import signals
 from vigil.incidents.models import (
     OPEN_STATUSES,
     EventKind,
@@ -117,6 +118,7 @@ def incident_from(report: Report, **fields: Any) -> Incident:
 
 def _open_incident(report: Report, now: datetime, *, link: IncidentReport | None = None) -> Incident:
     incident = incident_from(report, report_count=1, channels=[report.channel])
+    signals.incident_opened.send(sender=Incident, incident=incident)
     if link is None:
         IncidentReport.objects.create(report=report, incident=incident, linked_at=now)
     else:

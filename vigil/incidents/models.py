@@ -73,6 +73,15 @@ class EventKind(models.TextChoices):
     SPLIT = "split", _("Split")
     FIELD_REPORT = "field_report", _("Field report")
     ALERT = "alert", _("Alert sent")
+    # Paging volunteers (vigil.responders).
+    PAGED = "paged", _("Volunteers paged")
+    ESCALATED = "escalated", _("Page escalated")
+    ACCEPTED = "accepted", _("Page accepted")
+    DECLINED = "declined", _("Page declined")
+    JOINED = "joined", _("Volunteer joined")
+    ON_SCENE = "on_scene", _("Volunteer on scene")
+    ALARM = "alarm", _("Nobody accepted: dispatcher alarmed")
+    ENDED = "ended", _("Volunteer done")
 
 
 class IncidentEvent(models.Model):

@@ -70,6 +70,9 @@ def allowed_targets(user: User, incident: Incident) -> list[tuple[str, str]]:
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if user.role == Role.VOLUNTEER:
+        # Volunteers work from their own pages: only what they were paged for (D4).
+        return redirect("responder_home")
     reader = reads_incidents(user)
     rows = selectors.board_incidents(user) if reader else []
     return render(
@@ -347,6 +350,8 @@ def call_log(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_map(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if user.role == Role.VOLUNTEER:
+        raise PermissionDenied
     chapter_ids = selectors.incident_chapter_ids(user)
     zones = list(Zone.objects.filter(chapter_id__in=chapter_ids).order_by("name"))
     rows = selectors.board_incidents(user) if chapter_ids else []

@@ -1,9 +1,11 @@
 """Reading inbound text messages: keywords, reply language, place. No database access here.
 
 Keywords live in a registry (word -> handler) so later features (JOIN/ALTA subscriptions,
-DETAINED/DETENIDO, volunteer replies) add theirs from their own app without editing this file:
+DETAINED/DETENIDO) add theirs from their own app without editing this file:
 
     keywords.register("join", {"JOIN": "en", "ALTA": "es"}, handle_join)
+
+Interceptors (volunteer replies such as "1 15" or "si 15") see a message before the keywords.
 
 A handler gets an SmsContext and returns the reply text (or None for no reply), written with
 gettext: it runs under translation.override(context.language). It also runs inside the
@@ -124,6 +126,43 @@ class KeywordRegistry:
 
 
 keywords = KeywordRegistry()
+
+
+@dataclass(frozen=True)
+class Handled:
+    """An interceptor took the message; `reply` is the text to answer (None for none)."""
+
+    reply: str | None
+
+
+Interceptor = Callable[[SmsContext], Handled | None]
+
+
+class InterceptorRegistry:
+    """Handlers that see a message before the keywords do, because what it means depends on
+    who sent it: a volunteer with an open page who answers "si 15" is accepting the page, not
+    confirming an alert subscription. Each returns Handled(...) or None to let the message
+    go on. STOP never reaches them.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Interceptor] = {}
+
+    def register(self, name: str, handler: Interceptor) -> None:
+        self._handlers[name] = handler
+
+    def unregister(self, name: str) -> None:
+        self._handlers.pop(name, None)
+
+    def first(self, context: SmsContext) -> Handled | None:
+        for handler in self._handlers.values():
+            handled = handler(context)
+            if handled is not None:
+                return handled
+        return None
+
+
+interceptors = InterceptorRegistry()
 
 
 # --- Language ---------------------------------------------------------------------------

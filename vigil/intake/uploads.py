@@ -13,7 +13,6 @@ photo with its metadata never reaches a temporary file on disk.
 from __future__ import annotations
 
 import io
-import os
 import re
 import uuid
 import warnings
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
 from vigil.core import crypto
+from vigil.core.media import write_private_file
 from vigil.intake.models import Report
 
 if TYPE_CHECKING:
@@ -134,18 +134,7 @@ def store_photo(clean_jpeg: bytes, *, report_id: uuid.UUID) -> str:
     name = f"{PHOTO_DIR}/{uuid.uuid4().hex}.jpg.enc"
     sealed = crypto.encrypt(clean_jpeg, table=Report._meta.db_table, column=COLUMN, row=_row(report_id))
     path = _path(name)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(sealed)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    write_private_file(path, sealed)
     return name
 
 

@@ -178,9 +178,12 @@ def _process(inbound: InboundSms, now: datetime) -> str | None:
         conversation=conversation,
         now=now,
     )
-    handler = command.keyword.handler if command else handle_text
     with override(language):
-        reply = handler(context)
+        handled = None if command and command.keyword.intent == "stop" else sms.interceptors.first(context)
+        if handled is not None:
+            reply = handled.reply
+        else:
+            reply = (command.keyword.handler if command else handle_text)(context)
     if not reply:
         return None
     if not ratelimit.hit(

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
 from unittest import mock
-from urllib.parse import urlencode
 
 import h3
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
-from tests.twilio import inbound_sms, twilio_signature
+from tests.twilio import text_via_webhook
 from vigil.alerts import sms_keywords
 from vigil.alerts.models import Subscriber, SubscriberStatus, Suppression
 from vigil.channels.models import Delivery, Endpoint
@@ -25,23 +22,11 @@ from vigil.core.phones import phone_index
 from vigil.intake import sms
 from vigil.intake import webhooks as intake_webhooks
 
-URL = "/webhooks/twilio/sms"
 NEIGHBOUR = "+13125550142"
 
 
 def text(body: str, *, sender: str = NEIGHBOUR) -> str | None:
-    """Post one inbound SMS as Twilio does (signed); the TwiML reply text, if any."""
-    fields = inbound_sms(f"SM{uuid.uuid4().hex}", sender, body)
-    signature = twilio_signature(settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_URL + URL, fields)
-    response = Client().post(
-        URL,
-        urlencode(fields),
-        content_type="application/x-www-form-urlencoded",
-        headers={"X-Twilio-Signature": signature},
-    )
-    assert response.status_code == 200, response.content
-    message = ET.fromstring(response.content).find("Message")  # noqa: S314 - our own TwiML
-    return None if message is None else message.text
+    return text_via_webhook(sender, body)
 
 
 def translated(message: str, language: str) -> str:

@@ -29,14 +29,16 @@ def beat(name: str, age_seconds: float) -> None:
     )
 
 
-def test_healthz_reports_both_heartbeats(db):
+def test_healthz_reports_every_heartbeat(db):
     beat("worker", 1)
     beat("sender", 2)
+    beat("scheduler", 1)
     response = Client().get("/healthz")
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "ok"
     assert body["worker_stalled"] is False and body["sender_stalled"] is False
+    assert body["scheduler_stalled"] is False
     assert 0 <= body["sender_heartbeat_age_seconds"] < 60
 
 

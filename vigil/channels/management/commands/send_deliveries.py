@@ -42,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--concurrency", type=int, default=0, help="Sends at once (default: VIGIL_DELIVERY_CONCURRENCY)."
         )
-        parser.add_argument("--idle", type=float, default=0.5, help="Seconds between polls when idle (default: 0.5).")
+        parser.add_argument("--idle", type=float, default=0.2, help="Seconds between polls when idle (default: 0.2).")
         parser.add_argument("--until-idle", action="store_true", help="Exit once nothing is due.")
 
     def handle(

@@ -137,6 +137,8 @@ class Command(BaseCommand):
             "Report as a neighbour at the home page; texts go to POST /webhooks/twilio/sms.",
             f"Simulated phones (every outgoing message lands here; text JOIN 60608 from one): {url}/sandbox/",
             f"Subscribe to alerts: {url}/subscribe/   Active alerts: {url}/alerts/",
+            f"Volunteers: log in as volunteer for {url}/r/ (pages, field reports), or text 1 15 / INFORME 1 from "
+            f"their simulated phone. Apply to volunteer: {url}/volunteer/",
             "Press Ctrl-C to stop the web server and the worker.",
             "",
         ]

@@ -22,14 +22,42 @@ from django.utils import timezone
 
 from vigil.accounts.models import Role, User
 from vigil.alerts.actions import approve_all_templates
-from vigil.alerts.bulk import add_subscribers
+from vigil.alerts.bulk import add_subscribers, fake_phone
 from vigil.alerts.models import Subscriber
 from vigil.core.audit import audit
 from vigil.core.models import Chapter, Zone
 from vigil.intake.actions import ReportInput, receive_report
 from vigil.intake.models import Agency, Channel, Kind, Report
+from vigil.organizing.actions import EventInput, create_event
+from vigil.organizing.models import EventKind
+from vigil.responders import roster, schedule
+from vigil.responders.models import Responder, ResponderRole
 
 SUBSCRIBERS_PER_ZONE = 4
+# Five volunteers per zone in 8-hour slots: 33.6 on-call hours a week each, under the default
+# 40-hour guardrail. The first of Pilsen's is the demo "volunteer" login, on call when seeded.
+VOLUNTEERS_PER_ZONE = 5
+VOLUNTEER_SHIFT_HOURS = 8
+VOLUNTEER_PHONE = fake_phone(700)
+VOLUNTEER_NAMES = (
+    "Rosa Delgado",
+    "Miguel Ortega",
+    "Ana Lucía Flores",
+    "Tom Becker",
+    "Guadalupe Reyes",
+    "José Martínez",
+    "Karen Walsh",
+    "Luis Herrera",
+    "María Soto",
+    "Daniel Kim",
+    "Teresa Nava",
+    "Samuel Ruiz",
+    "Patricia Gómez",
+    "Eddie Brooks",
+    "Carmen Villa",
+    "Jorge Medina",
+    "Lucy Chen",
+)
 DEMO_PASSWORD = "vigil-demo-2026"  # noqa: S105 - printed by rundemo; seed_demo refuses outside demo mode
 ZONE_RESOLUTION = 8
 ZONE_RING = 2
@@ -68,6 +96,12 @@ STAFF = (
     DemoStaff("legal", Role.LEGAL, ("pilsen",), "legal coordinator, Pilsen"),
     DemoStaff("regional", Role.DISPATCHER, ("pilsen", "little-village"), "regional dispatcher, both chapters"),
     DemoStaff("lv-dispatcher", Role.DISPATCHER, ("little-village",), "dispatcher, Little Village"),
+    DemoStaff(
+        "volunteer",
+        Role.VOLUNTEER,
+        ("pilsen",),
+        f"volunteer on call in Pilsen now; their simulated phone is {VOLUNTEER_PHONE}",
+    ),
 )
 
 
@@ -192,11 +226,14 @@ class Command(BaseCommand):
             )
         chapters = self.seed_network()
         created = self.seed_staff(chapters)
+        # Volunteers before reports: the seeded reports page whoever is on call.
+        volunteers = self.seed_volunteers(chapters)
         reports = self.seed_reports()
         subscribers = self.seed_subscribers(chapters)
         self.stdout.write(
             f"demo network: {len(chapters)} chapters, {Zone.objects.count()} zones, "
-            f"{created} staff created, {reports} reports seeded, {subscribers} subscribers seeded"
+            f"{created} staff created, {volunteers} volunteers, {reports} reports seeded, "
+            f"{subscribers} subscribers seeded"
         )
 
     @transaction.atomic(durable=True)
@@ -244,6 +281,93 @@ class Command(BaseCommand):
         # The shipped alert texts arrive as drafts; the demo organizer has read and approved them.
         approve_all_templates(User.objects.get(username="organizer"))
         return seeded
+
+    def seed_volunteers(self, chapters: dict[str, Chapter]) -> int:
+        """Trained verifiers (sandbox phones) on an around-the-clock rotation in every zone, a
+        backup volunteer per chapter, and a training and a meeting to RSVP to. Each step is
+        the organizer's own durable action, so this method is not atomic itself."""
+        if Responder.objects.filter(chapter__in=chapters.values()).exists():
+            return 0
+        admin = User.objects.get(username="admin")
+        now = timezone.now()
+        names = iter(VOLUNTEER_NAMES)
+        number = 700
+        for demo in ZONES:
+            zone = Zone.objects.get(chapter=chapters[demo.chapter], name=demo.name)
+            members = []
+            for position in range(VOLUNTEERS_PER_ZONE):
+                login = "volunteer" if (demo.name == "Pilsen" and position == 0) else ""
+                members.append(self.volunteer(zone, next(names), number, admin, login=login).pk)
+                number += 1
+            schedule.create_rotation(
+                zone,
+                name="Around the clock",
+                starts_at=now.replace(minute=0, second=0, microsecond=0),
+                shift_hours=VOLUNTEER_SHIFT_HOURS,
+                member_ids=members,
+                acting_user=admin,
+            )
+        for slug in CHAPTERS:
+            home = Zone.objects.filter(chapter=chapters[slug]).first()
+            assert home is not None
+            self.volunteer(home, next(names), number, admin, backup=True)
+            number += 1
+        pilsen = chapters["pilsen"]
+        start = (now + timedelta(days=3)).replace(hour=16, minute=0, second=0, microsecond=0)
+        create_event(
+            pilsen,
+            EventInput(
+                kind=EventKind.TRAINING,
+                title="Verifier training: observing from a safe distance",
+                starts_at=start,
+                ends_at=start + timedelta(hours=3),
+                place="Parish hall, 1850 S Throop St",
+                training_role=ResponderRole.VERIFIER,
+            ),
+            acting_user=admin,
+        )
+        meeting = (now + timedelta(days=1)).replace(hour=23, minute=30, second=0, microsecond=0)
+        create_event(
+            pilsen,
+            EventInput(
+                kind=EventKind.MEETING,
+                title="Monthly rapid response meeting",
+                starts_at=meeting,
+                ends_at=meeting + timedelta(hours=1, minutes=30),
+                place="Community center, back room",
+            ),
+            acting_user=admin,
+        )
+        return number - 700
+
+    def volunteer(
+        self, zone: Zone, name: str, number: int, admin: User, *, login: str = "", backup: bool = False
+    ) -> Responder:
+        spanish = number % 2 == 0
+        responder = roster.add_responder(
+            zone.chapter,
+            name=name,
+            phone=fake_phone(number),
+            language="es" if spanish else "en",
+            languages=["es", "en"] if spanish else ["en"],
+            zone_ids=[zone.pk],
+            is_backup=backup,
+            acting_user=admin,
+        )
+        if login:
+            # The demo login seed_staff made: approval links it instead of making an account.
+            Responder.objects.filter(pk=responder.pk).update(user=User.objects.get(username=login))
+            responder.refresh_from_db()
+        responder = roster.approve(responder, acting_user=admin)
+        today = timezone.localdate()
+        roster.add_training(
+            responder,
+            role=ResponderRole.VERIFIER,
+            completed_on=today - timedelta(days=90),
+            expires_on=today + timedelta(days=275),
+            acting_user=admin,
+        )
+        return responder
 
     def seed_reports(self) -> int:
         demo_chapters = Chapter.objects.filter(slug__in=CHAPTERS)

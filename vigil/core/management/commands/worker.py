@@ -1,7 +1,9 @@
 """The background worker: django_tasks_db's worker loop for the default queue, plus a
-heartbeat (for /healthz), the retention schedule and the delivery sender (its own thread and
-event loop, its own "sender" heartbeat), in one process. `--no-sender` leaves sending to
-separate `manage.py send_deliveries` processes.
+heartbeat (for /healthz), the retention schedule, the delivery sender (its own thread and
+event loop, its own "sender" heartbeat) and the clock of periodic jobs (vigil.core.schedule:
+paging escalation, reminders; its own thread and "scheduler" heartbeat), in one process.
+`--no-sender` leaves sending to separate `manage.py send_deliveries` processes;
+`--no-scheduler` leaves the periodic jobs to another worker (they are safe to run in two).
 
 Stops cleanly on SIGTERM or SIGINT: a task in progress finishes (a purge stops after its
 current batch), sends in flight finish and unsent leases are handed back, then the process
@@ -29,6 +31,7 @@ from django_tasks_db.models import DBTaskResult
 
 from vigil.channels.sender import Sender, run_in_thread
 from vigil.core import heartbeats, retention
+from vigil.core.schedule import Scheduler
 from vigil.core.tasks import purge_expired
 
 log = logging.getLogger("vigil.worker")
@@ -90,8 +93,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-sender", action="store_true", help="Do not send deliveries here (run send_deliveries instead)."
         )
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help="Do not run the periodic jobs (paging escalation, reminders) in this process.",
+        )
 
-    def handle(self, *args: Any, interval: float, purge_every: float, no_sender: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        interval: float,
+        purge_every: float,
+        no_sender: bool,
+        no_scheduler: bool = False,
+        **options: Any,
+    ) -> None:
         worker = Worker(
             queue_names=[DEFAULT_TASK_QUEUE_NAME],
             interval=interval,
@@ -104,9 +120,12 @@ class Command(BaseCommand):
         )
         housekeeping = Housekeeping(timedelta(seconds=purge_every))
         sender = None if no_sender else Sender()
+        scheduler = None if no_scheduler else Scheduler()
 
         def shutdown(signum: int, frame: FrameType | None) -> None:
             housekeeping.stopped.set()
+            if scheduler is not None:
+                scheduler.stopped.set()
             if sender is not None:
                 sender.stop()
             retention.request_stop()
@@ -118,14 +137,20 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, shutdown)
         housekeeping.start()
         sending = run_in_thread(sender) if sender is not None else None
+        if scheduler is not None:
+            scheduler.start()
         self.stdout.write(f"worker: started (pid {os.getpid()})")
         self.stdout.flush()
         try:
             worker.run()
         finally:
             housekeeping.stopped.set()
+            if scheduler is not None:
+                scheduler.stopped.set()
             if sender is not None and sending is not None:
                 sender.stop()
                 sending.join(timeout=60)
             housekeeping.join(timeout=30)
+            if scheduler is not None:
+                scheduler.join(timeout=30)
             self.stdout.write("worker: stopped")

@@ -1,0 +1,6 @@
+from django.dispatch import Signal
+
+# Sent inside the transaction that opened a new incident from a report (clustering). The
+# responders stage listens and pages the on-call verifiers once the transaction commits;
+# incidents never imports a later stage. Arguments: incident.
+incident_opened = Signal()
