@@ -180,7 +180,8 @@ def test_an_unreachable_provider_is_temporary(settings: Any) -> None:
 
 def test_one_transport_sends_many_messages_concurrently(fake_twilio: FakeTwilio) -> None:
     async def go() -> list[Receipt]:
-        transport = TwilioSms()
+        # A generous timeout: this is about concurrency, and CI runs two suites side by side.
+        transport = TwilioSms(timeout=120)
         try:
             return await asyncio.gather(*(transport.send(outgoing(key=f"vigil-1-{i}")) for i in range(200)))
         finally:
