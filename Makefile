@@ -39,6 +39,7 @@ bench: $(BIN)/.installed locale/es/LC_MESSAGES/django.mo
 	$(BIN)/python -m bench.board
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.paging
+	$(BIN)/python -m bench.cases
 
 messages: $(BIN)/.installed
 	VIGIL_DEBUG=True $(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --ignore="*/tests/*" --ignore=tests --ignore=bench --no-obsolete --add-location=file

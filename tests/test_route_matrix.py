@@ -77,6 +77,7 @@ def people(
 @pytest.fixture
 def object_ids(
     dispatcher: User,
+    legal_coordinator: User,
     verifier: User,
     organizer: User,
     volunteer: User,
@@ -102,7 +103,9 @@ def object_ids(
     # Vale accepted the page for the default incident: her /r/ pages for it answer 200.
     Assignment.objects.create(incident=incident, responder=vale, is_lead=True, accepted_at=incident.first_report_at)
     roster_routes = [r for r in all_routes() if r.startswith("staff/responders/<uuid:pk>/")]
+    cases = case_objects(zone, legal_coordinator)
     return {
+        **cases,
         **{f"{route}|pk": str(vale.pk) for route in roster_routes},
         "training_id": str(vale.trainings.get().pk),
         "zone_id": str(zone.pk),
@@ -123,6 +126,51 @@ def object_ids(
         "uuid": str(report.pk),
         "key": "x",
         "uidb36": "x",
+    }
+
+
+def case_objects(zone: Any, legal: User) -> dict[str, str]:
+    """A Pilsen case nobody is assigned to (with a hearing, a deadline and an export the legal
+    coordinator asked for), a published campaign, and a family plan whose member consented."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from vigil.cases.actions import PersonInput, open_case
+    from vigil.cases.models import Campaign, Deadline, ExportRequest, Hearing
+    from vigil.families.plans import ContactInput, PlanInput, create_plan, set_consent
+
+    now = timezone.now()
+    case = open_case(
+        chapter_id=zone.chapter_id, opened_from="hotline", person=PersonInput(name="Matrix"), now=now, actor=legal
+    )
+    with transaction.atomic():
+        hearing = Hearing.objects.create(case=case, court="Court", at=now + timedelta(days=9), kind="master")
+        deadline = Deadline.objects.create(case=case, kind="stay", due_at=now + timedelta(days=2))
+        export = ExportRequest.objects.create(
+            case=case, format="csv", requested_by=legal, requested_at=now, approved_by=legal, approved_at=now
+        )
+        campaign = Campaign(case=case, slug="matrix-campaign", consent_at=now, published_at=now)
+        campaign.title = "Free Matrix"
+        campaign.save()
+    plan, _code, _pin = create_plan(
+        PlanInput(
+            name="Matrix",
+            zip_code="60608",
+            contacts=[ContactInput(name="Tia", phone="+13125550199", language="es", message="hola")],
+        ),
+        now=now,
+    )
+    set_consent(plan.pk, True, now=now)
+    return {
+        "case_id": str(case.pk),
+        "hearing_id": str(hearing.pk),
+        "deadline_id": str(deadline.pk),
+        "task_id": str(case.tasks.first().pk),  # type: ignore[union-attr]
+        "export_id": str(export.pk),
+        "slug": campaign.slug,
+        "plan_id": str(plan.pk),
     }
 
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "vigil.alerts",
     "vigil.responders",
     "vigil.organizing",
+    "vigil.cases",
+    "vigil.families",
 ]
 
 MIDDLEWARE = [
@@ -238,7 +240,8 @@ INTAKE_POW_BITS = env_int("VIGIL_INTAKE_POW_BITS", 16, minimum=0, maximum=28)
 INTAKE_NOJS_MIN_SECONDS = env_int("VIGIL_INTAKE_NOJS_MIN_SECONDS", 15, minimum=0)
 INTAKE_RATE_PER_HOUR = env_int("VIGIL_INTAKE_RATE_PER_HOUR", 10, minimum=1)
 SMS_RATE_PER_MINUTE = env_int("VIGIL_SMS_RATE_PER_MINUTE", 6, minimum=1)
-SMS_REPLIES_PER_HOUR = env_int("VIGIL_SMS_REPLIES_PER_HOUR", 20, minimum=0)
+# A guided family plan by SMS takes about 18 replies; 40 leaves room for a few mistakes.
+SMS_REPLIES_PER_HOUR = env_int("VIGIL_SMS_REPLIES_PER_HOUR", 40, minimum=0)
 
 TWILIO_AUTH_TOKEN = env_str("VIGIL_TWILIO_AUTH_TOKEN", "")
 
@@ -296,6 +299,23 @@ AVAILABLE_HOURS = env_int("VIGIL_AVAILABLE_HOURS", 4, minimum=1, maximum=24)
 EVIDENCE_KEEP_ORIGINALS = env_bool("VIGIL_EVIDENCE_KEEP_ORIGINALS", True)
 MAX_EVIDENCE_MB = env_int("VIGIL_MAX_EVIDENCE_MB", 100, minimum=1, maximum=2048)
 RETAIN_EVIDENCE_DAYS = env_int("VIGIL_RETAIN_EVIDENCE_DAYS", 365, minimum=1)
+
+# --- Cases, family plans, panic -----------------------------------------------------------
+# Days a closed case keeps its personal data (for appeals and the attorney's file) before the
+# case's data key is destroyed (crypto-shredding).
+CASE_RETENTION_DAYS = env_int("VIGIL_CASE_RETENTION_DAYS", 90, minimum=0, maximum=3650)
+# Days before a hearing or deadline that reminders go out, largest first.
+CASE_REMINDER_DAYS = sorted(
+    {int(d) for d in env_list("VIGIL_CASE_REMINDER_DAYS", ["7", "1"]) if d.strip().isdigit()}, reverse=True
+)
+# A second admin must approve each case export before it can be downloaded.
+CASE_EXPORT_APPROVAL = env_bool("VIGIL_CASE_EXPORT_APPROVAL", False)
+# Hours an approved export stays downloadable (once).
+CASE_EXPORT_HOURS = env_int("VIGIL_CASE_EXPORT_HOURS", 24, minimum=1, maximum=24 * 14)
+# Distinct cases one person may open within an hour before it is logged as bulk reading (D5).
+CASE_READ_ALERT = env_int("VIGIL_CASE_READ_ALERT", 30, minimum=2)
+# Wrong plan codes (panic) or PINs one phone or address may try per hour.
+PLAN_ATTEMPTS_PER_HOUR = env_int("VIGIL_PLAN_ATTEMPTS_PER_HOUR", 5, minimum=1, maximum=100)
 
 WORKER_HEARTBEAT_SECONDS = env_int("VIGIL_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 

@@ -65,10 +65,14 @@ class Purpose(models.TextChoices):
     CONFIRMATION = "confirmation", _("Confirmation code")
     PAGE = "page", _("Page")
     REMINDER = "reminder", _("Reminder")
+    # A family's own words to their emergency contacts (vigil.families): the one purpose whose
+    # text is personal, so it is kept in `sealed_body`, never in `body`.
+    PANIC = "panic", _("Emergency message")
 
 
 class Message(models.Model):
-    """The text sent to everyone in one language for one send. Never personal data."""
+    """The text sent to everyone in one language for one send. `body` is never personal data;
+    the rare personal text (a family's panic message) goes in `sealed_body`."""
 
     chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="+")
     # Groups the languages of one send (an alert's batch, a page's batch).
@@ -77,6 +81,9 @@ class Message(models.Model):
     language = models.CharField(max_length=8)
     subject = models.CharField(max_length=160, blank=True)
     body = models.TextField()
+    # Personal text (a panic message written by a family for one contact): ciphertext, and
+    # `body` stays empty. The sender prefers it when set.
+    sealed_body = EncryptedTextField()
     # A public page about this message (for email and Web Push); empty for none.
     url = models.CharField(max_length=300, blank=True)
     is_drill = models.BooleanField(default=False)

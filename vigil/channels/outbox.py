@@ -31,9 +31,11 @@ def queue(
     valid_until: datetime,
     subject: str = "",
     urgent: bool = False,
+    sealed: bool = False,
 ) -> list[Delivery]:
     """`recipients` are (language, endpoint) pairs; `text_for(language)` the body. The
-    deliveries, in the order of `recipients`."""
+    deliveries, in the order of `recipients`. `sealed=True` keeps the text encrypted at rest
+    (`Message.sealed_body`): for personal text such as a family's panic message."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox.queue writes in the caller's transaction")
     batch = uuid.uuid4()
@@ -44,12 +46,17 @@ def queue(
             purpose=purpose,
             language=language,
             subject=subject,
-            body=text_for(language),
+            body="" if sealed else text_for(language),
             created_at=now,
             valid_until=valid_until,
         )
         for language in sorted({language for language, _ in recipients})
     }
+    if sealed:
+        # The ciphertext is bound to the row's id, known only after the insert.
+        for language, message in messages.items():
+            message.sealed_body = text_for(language)
+            message.save(update_fields=["sealed_body"])
     due = now - URGENT_LEAD if urgent else now
     deliveries = [
         Delivery(
@@ -63,3 +70,18 @@ def queue(
     ]
     Delivery.objects.bulk_create(deliveries)
     return deliveries
+
+
+def endpoint_for(chapter_id: int, channel: str, address: str, index: str) -> Endpoint:
+    """The chapter's endpoint for this contact (one per chapter, channel and keyed index,
+    shared by alerts, paging, case reminders and panic messages), or a new one. An existing
+    endpoint keeps its state: if its owner opted out or it failed, it stays disabled."""
+    endpoint = (
+        Endpoint.objects.select_for_update().filter(chapter_id=chapter_id, channel=channel, address_index=index).first()
+    )
+    if endpoint is not None:
+        return endpoint
+    endpoint = Endpoint(chapter_id=chapter_id, channel=channel, address_index=index)
+    endpoint.address = address
+    endpoint.save(force_insert=True)
+    return endpoint

@@ -68,6 +68,16 @@ class TokenBucket:
         return wait
 
 
+def _body_of(message: Message) -> str:
+    """The text to send: the sealed (personal) body when there is one. A sealed body that
+    cannot be opened (no key loaded) is empty: `_handle` fails it as transient, never sending
+    the lock sign in its place."""
+    if message.sealed_body is None:
+        return message.body
+    sealed = message.sealed_body
+    return "" if isinstance(sealed, LockedValue) else str(sealed)
+
+
 @dataclass(slots=True)
 class _MessageText:
     body: str
@@ -163,7 +173,12 @@ class Sender:
         if missing:
             for message in Message.objects.filter(id__in=missing):
                 self._texts[message.pk] = _MessageText(
-                    message.body, message.subject, message.url, message.language, message.is_drill, message.valid_until
+                    _body_of(message),
+                    message.subject,
+                    message.url,
+                    message.language,
+                    message.is_drill,
+                    message.valid_until,
                 )
         # Addresses stay ciphertext until the moment of sending.
         endpoints = {
@@ -299,6 +314,8 @@ class Sender:
             )
         if not job.enabled:
             return ledger.Result(job.delivery_id, job.token, Outcome.PERMANENT, self.clock(), error="endpoint disabled")
+        if not job.text.body:
+            return ledger.Result(job.delivery_id, job.token, Outcome.TRANSIENT, self.clock(), error="text is locked")
         left = (job.lease_until - self.lease_margin - self.clock()).total_seconds()
         wait = self._buckets[job.channel].reserve(left)
         if wait is None:

@@ -106,6 +106,35 @@ def encrypt(plaintext: bytes, *, table: str, column: str, row: str) -> bytes:
     return header + nonce + sealed
 
 
+# Ciphertexts sealed with a row's own data key (vigil.core.rowkeys) carry this key id: the key
+# is not in the keyring, and rotating the network's keys does not touch them (the row key is
+# itself stored wrapped under the network's key, and that is what rotates).
+ROW_KEY_ID = "row"
+
+
+def encrypt_with_key(key: bytes, plaintext: bytes, *, table: str, column: str, row: str) -> bytes:
+    kid = ROW_KEY_ID.encode()
+    header = MAGIC + bytes([len(kid)]) + kid
+    nonce = os.urandom(12)
+    return header + nonce + AESGCM(key).encrypt(nonce, plaintext, _aad(header, table, column, row))
+
+
+def decrypt_with_key(key: bytes, ciphertext: bytes, *, table: str, column: str, row: str) -> bytes:
+    kid = key_id_of(ciphertext)
+    return _open(key, kid, ciphertext, table, column, row)
+
+
+def _open(key: bytes, kid: str, ciphertext: bytes, table: str, column: str, row: str) -> bytes:
+    start = 3 + len(kid)
+    nonce, sealed = ciphertext[start : start + 12], ciphertext[start + 12 :]
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, _aad(ciphertext[:start], table, column, row))
+    except (InvalidTag, ValueError):
+        # Never log the value or the row's contents: the table and column say enough.
+        security_log.warning("tampered ciphertext in %s.%s", table, column)
+        raise TamperedCiphertext(f"{table}.{column} failed authentication") from None
+
+
 def key_id_of(ciphertext: bytes) -> str:
     if ciphertext[:2] != MAGIC:
         raise TamperedCiphertext("unknown ciphertext format")
@@ -124,14 +153,7 @@ def decrypt(ciphertext: bytes, *, table: str, column: str, row: str) -> bytes:
     key = keyring().keys.get(kid)
     if key is None:
         raise DataLocked(f"key {kid!r} is not loaded")
-    start = 3 + len(kid)
-    nonce, sealed = ciphertext[start : start + 12], ciphertext[start + 12 :]
-    try:
-        return AESGCM(key).decrypt(nonce, sealed, _aad(ciphertext[:start], table, column, row))
-    except (InvalidTag, ValueError):
-        # Never log the value or the row's contents: the table and column say enough.
-        security_log.warning("tampered ciphertext in %s.%s", table, column)
-        raise TamperedCiphertext(f"{table}.{column} failed authentication") from None
+    return _open(key, kid, ciphertext, table, column, row)
 
 
 def blind_index(normalized: str, *, purpose: str = "phone") -> str:

@@ -7,6 +7,7 @@ key. Models using these fields must have a primary key known before save (UUIDs)
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.db import models
@@ -104,5 +105,74 @@ class EncryptedTextField(models.BinaryField):
         return super().get_db_prep_value(bytes(value), connection, prepared)
 
 
+class RowKeyTextField(EncryptedTextField):
+    """Text sealed with a row family's own data key (a `core.DataKey`), not the network's.
+
+    `key_path` names the DataKey from the instance: "data_key" on a case, "case.data_key" on
+    its hearings. Deleting the DataKey crypto-shreds the value: afterwards it reads as locked
+    with every key the network has. Select the key with the rows (select_related) on lists.
+    """
+
+    def __init__(self, *args: Any, key_path: str = "data_key", **kwargs: Any) -> None:
+        self.key_path = key_path
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["key_path"] = self.key_path
+        return name, path, args, kwargs
+
+    def row_key(self, instance: models.Model) -> bytes | None:
+        data_key: Any = instance
+        for part in self.key_path.split("."):
+            data_key = getattr(data_key, part, None)
+            if data_key is None:
+                return None
+        return row_key_bytes(data_key)
+
+    def open(self, instance: models.Model, ciphertext: bytes) -> str:
+        try:
+            key = self.row_key(instance)
+            if key is None:
+                return LockedValue()
+            return crypto.decrypt_with_key(key, ciphertext, **self.context(instance)).decode()
+        except crypto.DataLocked:
+            return LockedValue()
+        except crypto.TamperedCiphertext:
+            return LockedValue(tampered=True)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        raw = model_instance.__dict__.get(self.attname)
+        if raw is None or raw == "" or isinstance(raw, Ciphertext):
+            return raw or None
+        if isinstance(raw, LockedValue):
+            raise crypto.DataLocked("refusing to save a value that could not be decrypted")
+        if model_instance.pk is None:
+            raise ValueError(f"{type(model_instance).__name__} needs its primary key before encryption")
+        key = self.row_key(model_instance)
+        if key is None:
+            raise crypto.DataLocked(f"{type(model_instance).__name__} has no data key (shredded?)")
+        sealed = Ciphertext(crypto.encrypt_with_key(key, str(raw).encode(), **self.context(model_instance)))
+        model_instance.__dict__[self.attname] = sealed
+        return sealed
+
+
+def row_key_bytes(data_key: Any) -> bytes | None:
+    """The 32-byte key of a `core.DataKey`, unwrapped once per instance; None if locked."""
+    cached = getattr(data_key, "_vigil_key", None)
+    if cached is not None:
+        return bytes(cached)
+    wrapped = data_key.wrapped
+    if wrapped is None or isinstance(wrapped, LockedValue):
+        return None
+    key = base64.urlsafe_b64decode(wrapped + "=" * (-len(wrapped) % 4))
+    data_key._vigil_key = key
+    return key
+
+
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
-    return [f for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)]
+    """Fields sealed with the network's keys (what `rotate_keys` re-encrypts). Row-key fields
+    are not among them: rotating re-wraps their DataKey instead."""
+    return [
+        f for f in model._meta.get_fields() if isinstance(f, EncryptedTextField) and not isinstance(f, RowKeyTextField)
+    ]

@@ -5,13 +5,26 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import models
 
-from vigil.core.fields import EncryptedTextField
+from vigil.core.fields import EncryptedTextField, RowKeyTextField
 
 # Columns that hold a keyed hash (HMAC or SHA-256 of a random secret): useless without the key.
-KEYED = {"contact_index", "phone_index", "source_hash", "digest", "key", "address_index", "confirm_hash"}
+KEYED = {
+    "contact_index",
+    "phone_index",
+    "source_hash",
+    "digest",
+    "key",
+    "address_index",
+    "confirm_hash",
+    "a_number_index",
+    "code_index",
+    "pin_hash",
+}
 
 
 def classify(field: models.Field) -> str:
+    if isinstance(field, RowKeyTextField):
+        return "ciphertext row key"
     if isinstance(field, EncryptedTextField):
         return "ciphertext"
     if field.name in KEYED:

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vigil.core.fields import EncryptedTextField
+
 
 class Chapter(models.Model):
     """A local chapter of the network. Every record belongs to one."""
@@ -105,3 +107,13 @@ TRANSLATED_ROLE_NAMES = {
     "legal": _("Legal coordinator"),
     "volunteer": _("Volunteer"),
 }
+
+
+class DataKey(models.Model):
+    """A row family's own data key (vigil.core.rowkeys): 32 random bytes, stored wrapped under
+    the network's key. Deleting this row crypto-shreds everything sealed with it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    purpose = models.CharField(max_length=32)
+    wrapped = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from vigil.accounts.models import Role, User
-from vigil.channels.models import ChannelKind, Endpoint
+from vigil.channels import outbox
+from vigil.channels.models import ChannelKind
 from vigil.core.audit import audit
 from vigil.core.fields import LockedValue
 from vigil.core.models import Chapter, Zone
@@ -207,21 +208,6 @@ def _lock(responder: Responder) -> Responder:
     return Responder.objects.select_for_update(of=("self",)).select_related("user", "endpoint").get(pk=responder.pk)
 
 
-def _endpoint_for(chapter_id: int, channel: str, e164: str, index: str) -> Endpoint:
-    """The chapter's endpoint for this contact (shared with alerts: unique per chapter, channel
-    and keyed index), or a new one. An existing endpoint keeps its state: if the owner opted
-    out or it failed, it stays disabled."""
-    endpoint = (
-        Endpoint.objects.select_for_update().filter(chapter_id=chapter_id, channel=channel, address_index=index).first()
-    )
-    if endpoint is not None:
-        return endpoint
-    endpoint = Endpoint(chapter_id=chapter_id, channel=channel, address_index=index)
-    endpoint.address = e164
-    endpoint.save(force_insert=True)
-    return endpoint
-
-
 def _new_username() -> str:
     while True:
         username = USERNAME_PREFIX + secrets.token_hex(4)
@@ -248,7 +234,7 @@ def approve(responder: Responder, *, acting_user: User, now: datetime | None = N
         user.is_active = True
         user.save(update_fields=["is_active"])
     responder.user = user
-    responder.endpoint = _endpoint_for(
+    responder.endpoint = outbox.endpoint_for(
         responder.chapter_id, ChannelKind.SMS, str(responder.phone), responder.phone_index
     )
     responder.status = ResponderStatus.APPROVED
@@ -350,7 +336,7 @@ def update(
     if responder.status != ResponderStatus.APPLIED:
         current = responder.endpoint
         if current is None or current.channel != channel or current.address_index != clean.index:
-            responder.endpoint = _endpoint_for(responder.chapter_id, channel, clean.e164, clean.index)
+            responder.endpoint = outbox.endpoint_for(responder.chapter_id, channel, clean.e164, clean.index)
             fields.append("endpoint")
     responder.save(update_fields=fields)
     responder.home_zones.set(zones)

@@ -259,11 +259,11 @@ def test_a_keyword_registered_by_a_later_feature_is_dispatched(db, neighbour):
         seen.append((context.argument, context.language))
         return "noted"
 
-    sms.keywords.register("detained", {"DETAINED": "en", "DETENIDO": "es"}, handle_detained, takes_argument=True)
+    sms.keywords.register("taken", {"TAKEN": "en", "LLEVARON": "es"}, handle_detained, takes_argument=True)
     try:
-        assert reply_of(text(neighbour, "detenido 60623")) == "noted"
+        assert reply_of(text(neighbour, "llevaron 60623")) == "noted"
     finally:
-        sms.keywords.unregister("detained")
+        sms.keywords.unregister("taken")
     assert seen == [("60623", "es")]
 
 

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from vigil.core.management.commands.seed_demo import DEMO_PASSWORD, STAFF
+from vigil.core.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PLAN_CODE, DEMO_PLAN_PIN, STAFF
 
 HOST = "127.0.0.1"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -139,6 +139,8 @@ class Command(BaseCommand):
             f"Subscribe to alerts: {url}/subscribe/   Active alerts: {url}/alerts/",
             f"Volunteers: log in as volunteer for {url}/r/ (pages, field reports), or text 1 15 / INFORME 1 from "
             f"their simulated phone. Apply to volunteer: {url}/volunteer/",
+            f"Cases: log in as legal for {url}/staff/cases/. Family plans: {url}/plan/ (demo plan code "
+            f"{DEMO_PLAN_CODE}, PIN {DEMO_PLAN_PIN}); text DETENIDO {DEMO_PLAN_CODE} from a simulated phone.",
             "Press Ctrl-C to stop the web server and the worker.",
             "",
         ]
