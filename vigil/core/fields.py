@@ -74,7 +74,7 @@ class EncryptedTextField(models.BinaryField):
 
     def open(self, instance: models.Model, ciphertext: bytes) -> str:
         try:
-            return crypto.decrypt(ciphertext, **self.context(instance)).decode()
+            return self.unseal(instance, ciphertext).decode()
         except crypto.DataLocked:
             return LockedValue()
         except crypto.TamperedCiphertext:
@@ -93,9 +93,15 @@ class EncryptedTextField(models.BinaryField):
             raise crypto.DataLocked("refusing to save a value that could not be decrypted")
         if model_instance.pk is None:
             raise ValueError(f"{type(model_instance).__name__} needs its primary key before encryption")
-        sealed = Ciphertext(crypto.encrypt(str(raw).encode(), **self.context(model_instance)))
+        sealed = Ciphertext(self.seal(model_instance, str(raw).encode()))
         model_instance.__dict__[self.attname] = sealed
         return sealed
+
+    def seal(self, instance: models.Model, plaintext: bytes) -> bytes:
+        return crypto.encrypt(plaintext, **self.context(instance))
+
+    def unseal(self, instance: models.Model, ciphertext: bytes) -> bytes:
+        return crypto.decrypt(ciphertext, **self.context(instance))
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if value is None or value == "":
@@ -130,31 +136,17 @@ class RowKeyTextField(EncryptedTextField):
                 return None
         return row_key_bytes(data_key)
 
-    def open(self, instance: models.Model, ciphertext: bytes) -> str:
-        try:
-            key = self.row_key(instance)
-            if key is None:
-                return LockedValue()
-            return crypto.decrypt_with_key(key, ciphertext, **self.context(instance)).decode()
-        except crypto.DataLocked:
-            return LockedValue()
-        except crypto.TamperedCiphertext:
-            return LockedValue(tampered=True)
-
-    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        raw = model_instance.__dict__.get(self.attname)
-        if raw is None or raw == "" or isinstance(raw, Ciphertext):
-            return raw or None
-        if isinstance(raw, LockedValue):
-            raise crypto.DataLocked("refusing to save a value that could not be decrypted")
-        if model_instance.pk is None:
-            raise ValueError(f"{type(model_instance).__name__} needs its primary key before encryption")
-        key = self.row_key(model_instance)
+    def _key(self, instance: models.Model) -> bytes:
+        key = self.row_key(instance)
         if key is None:
-            raise crypto.DataLocked(f"{type(model_instance).__name__} has no data key (shredded?)")
-        sealed = Ciphertext(crypto.encrypt_with_key(key, str(raw).encode(), **self.context(model_instance)))
-        model_instance.__dict__[self.attname] = sealed
-        return sealed
+            raise crypto.DataLocked(f"{type(instance).__name__} has no data key (shredded?)")
+        return key
+
+    def seal(self, instance: models.Model, plaintext: bytes) -> bytes:
+        return crypto.encrypt_with_key(self._key(instance), plaintext, **self.context(instance))
+
+    def unseal(self, instance: models.Model, ciphertext: bytes) -> bytes:
+        return crypto.decrypt_with_key(self._key(instance), ciphertext, **self.context(instance))
 
 
 def row_key_bytes(data_key: Any) -> bytes | None:
