@@ -379,8 +379,13 @@ class Sender:
     def stop(self) -> None:
         """Finish what is in flight, hand back the rest, and leave `run` (thread-safe)."""
         self._stopping = True
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        loop = self._loop
+        if loop is None or self._wake is None or loop.is_closed():
+            return  # not started, or already finished (a second stop: the signal, then `finally`)
+        try:
+            loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:
+            pass  # the loop closed between the check and the call: the sender has finished
 
     @property
     def stopping(self) -> bool:

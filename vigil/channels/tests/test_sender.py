@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from vigil.channels.models import Attempt, ChannelKind, Delivery, DeliveryStatus, Endpoint, Outcome
-from vigil.channels.sender import Sender
+from vigil.channels.sender import Sender, run_in_thread
 from vigil.channels.tests.test_ledger_support import (
     Drive,
     SimClock,
@@ -226,3 +226,15 @@ def test_in_sandbox_mode_the_alert_lands_in_the_phone_inbox(transactional_db, ch
         "ALERT: immigration enforcement confirmed near you. Stay inside.",
         "ALERTA: actividad de ICE.",
     }
+
+
+def test_stopping_a_sender_that_has_already_finished_is_harmless(transactional_db, sms):
+    # manage.py worker stops the sender from its signal handler and again on the way out; by
+    # the second call the sender's event loop may be closed.
+    sender = Sender(transports=real_transports)
+    thread = run_in_thread(sender, until_idle=True)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    sender.stop()
+    sender.stop()
+    assert sender.stopping
