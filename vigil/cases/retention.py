@@ -1,8 +1,9 @@
 """Crypto-shredding closed cases once their retention has run out (DESIGN invariant 6).
 
 `shred_due_cases(now)` runs every hour from the worker's scheduler ("cases.shred", registered
-below when the cases app is ready). For each case with status "closed" and `shred_after <= now`
-(closed_at + VIGIL_CASE_RETENTION_DAYS), in its own transaction:
+below when the cases app is ready) and with every retention purge (`manage.py purge_expired`).
+For each case with status "closed" and `shred_after <= now` (closed_at +
+VIGIL_CASE_RETENTION_DAYS), in its own transaction:
 
 1. delete the rows that hold only personal data: family contacts, children, tasks, notes,
    locator checks, hearings, deadlines, export requests, the campaign and its signatures,
@@ -51,10 +52,9 @@ from vigil.cases.models import (
     Signature,
     Task,
 )
-from vigil.core import rowkeys, schedule
+from vigil.core import retention, rowkeys, schedule
 from vigil.core.audit import audit
 from vigil.core.fields import RowKeyTextField
-from vigil.core.retention import checkpoint_wal
 
 log = logging.getLogger("vigil.retention")
 
@@ -123,8 +123,10 @@ def shred_due_cases(now: datetime) -> int:
             break
     if shredded:
         log.info("crypto-shredded %d closed cases", shredded)
-        checkpoint_wal()
+        retention.checkpoint_wal()
     return shredded
 
 
 schedule.register("cases.shred", every=EVERY, job=shred_due_cases)
+# `manage.py purge_expired` (and the nightly purge task) shred too, not only the scheduler.
+retention.on_purge_run("cases.shred")(shred_due_cases)

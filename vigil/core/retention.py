@@ -69,6 +69,10 @@ ReportPurgeHook = Callable[[list[Any]], int]
 PurgeStep = Callable[[datetime], "models.QuerySet[Any]"]
 _extra_steps: dict[str, PurgeStep] = {}
 _report_hooks: dict[str, ReportPurgeHook] = {}
+# (label, now -> how many records it handled): work that is not a plain delete, such as
+# crypto-shredding closed cases, run after the steps by every purge.
+PurgeJob = Callable[[datetime], int]
+_purge_jobs: dict[str, PurgeJob] = {}
 _stop = threading.Event()
 
 
@@ -91,6 +95,18 @@ def purge_step(label: str) -> Callable[[PurgeStep], PurgeStep]:
     def register(step: PurgeStep) -> PurgeStep:
         _extra_steps[label] = step
         return step
+
+    return register
+
+
+def on_purge_run(label: str) -> Callable[[PurgeJob], PurgeJob]:
+    """Register `job(now) -> count`, run by every purge after the delete steps; for retention
+    work that is not a delete (the job writes its own audit rows). Its count is reported
+    under `label`."""
+
+    def register(job: PurgeJob) -> PurgeJob:
+        _purge_jobs[label] = job
+        return job
 
     return register
 
@@ -288,7 +304,14 @@ def purge_expired(*, now: datetime | None = None, batch_size: int = DEFAULT_BATC
         raise ValueError("batch_size must be at least 1")
     autodiscover_modules("retention")
     result = PurgeResult()
-    _Purge(now or timezone.now(), batch_size, result).run()
+    now = now or timezone.now()
+    _Purge(now, batch_size, result).run()
+    for label, job in _purge_jobs.items():
+        if _stop.is_set():
+            break
+        handled = job(now)
+        if handled:
+            result.counts[label] += handled
     if result.total == 0 and not result.stopped:
         with transaction.atomic():
             audit(ACTOR, "retention.purge", object_type="retention", object_id="0")

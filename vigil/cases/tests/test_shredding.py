@@ -165,3 +165,16 @@ def test_after_shredding_and_a_checkpoint_the_canaries_are_nowhere_in_the_files(
     assert retention.shred_due_cases(timezone.now() + timedelta(days=settings.CASE_RETENTION_DAYS + 1)) == 1
     files = [f for f in (database, Path(f"{database}-wal"), Path(f"{database}-shm")) if f.exists()]
     assert hits([wrapped, *needles], files) == []
+
+
+def test_the_retention_purge_shreds_due_cases_too(closed_case: Case, settings: Any) -> None:
+    from datetime import timedelta
+
+    from vigil.core.retention import purge_expired
+
+    assert closed_case.shred_after is not None
+    due = closed_case.shred_after + timedelta(minutes=1)
+    result = purge_expired(now=due)
+    assert result.counts["cases.shred"] == 1
+    assert Case.objects.get(pk=closed_case.pk).status == "shredded"
+    assert not DataKey.objects.filter(pk=str(closed_case.data_key_id)).exists()
