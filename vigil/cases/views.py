@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -38,6 +39,7 @@ from vigil.cases.forms import (
     TaskUpdateForm,
 )
 from vigil.cases.models import CHECKLIST, Case, CaseAssignment, CaseNote, CaseStatus, Task, TaskKind
+from vigil.core import ratelimit
 from vigil.core.audit import audit
 from vigil.core.fields import LockedValue
 from vigil.core.models import Chapter
@@ -47,6 +49,9 @@ from vigil.incidents.selectors import INCIDENT_READER_ROLES
 from vigil.intake.models import Report
 
 _MAX_BIGINT = 2**63 - 1
+# Lookups by A-number or phone per person per hour: each answers "is this person a case?",
+# so an insider cannot walk a list of numbers through it.
+FINDS_PER_HOUR = 60
 PERSON_FIELDS = (
     "name",
     "date_of_birth",
@@ -123,6 +128,9 @@ def case_find(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"q": query or "", "found": None, "error": ""}
     if query is None:
         return render(request, "cases/find.html", context)
+    if not ratelimit.hit(str(user.pk), purpose="case-find", limit=FINDS_PER_HOUR, window=timedelta(hours=1)):
+        context["error"] = _("Too many lookups in the last hour. Try again later.")
+        return render(request, "cases/find.html", context, status=429)
     try:
         found = board.find(user, query)
     except board.FindError as exc:

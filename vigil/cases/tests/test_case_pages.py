@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -388,6 +389,18 @@ def test_an_a_number_finds_the_case_only_when_it_is_exactly_right(
     assert wrong.status_code == 200
     assert reverse("case_detail", args=[case.pk]) not in wrong.content.decode()
     assert AuditEvent.objects.filter(action="case.find", actor=legal_coordinator).count() == 2
+
+
+def test_lookups_are_limited_per_person_per_hour(
+    client: Client, legal_coordinator: User, chapter: Chapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.cases import views
+
+    monkeypatch.setattr(views, "FINDS_PER_HOUR", 3)
+    login(client, legal_coordinator)
+    answers = [client.get(reverse("case_find"), {"q": f"A-123-456-78{n}"}).status_code for n in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert AuditEvent.objects.filter(action="case.find").count() == 3
 
 
 def test_a_family_phone_finds_the_case(client: Client, dispatcher: User, chapter: Chapter) -> None:
