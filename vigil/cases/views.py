@@ -186,16 +186,23 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/new.html", context, status=status)
 
 
-def _incident_place(incident: Incident) -> str:
-    """Where it happened, as precisely as staff can read it: zone, ZIP and the first report's
-    address (sealed with the network's key; skipped when it cannot be opened)."""
+def _incident_facts(incident: Incident) -> tuple[str, str]:
+    """Where it happened and who reported it, as precisely as staff can read them: zone, ZIP
+    and the first report's address; each report's channel, time and call-back number while
+    intake still keeps it (sealed with the network's key; skipped when it cannot be opened).
+    Both land in the case sealed with the case's own key."""
     parts = [p for p in (incident.zone.name if incident.zone else "", incident.zip_code) if p]
+    reporters: list[str] = []
     for report in Report.objects.filter(link__incident=incident).order_by("received_at")[:20]:
         address = report.address
-        if address and not isinstance(address, LockedValue):
+        if address and not isinstance(address, LockedValue) and len(parts) < 3:
             parts.append(str(address))
-            break
-    return ", ".join(parts)
+        line = f"{report.get_channel_display()} {timezone.localtime(report.received_at):%Y-%m-%d %H:%M}"
+        phone = report.contact_phone
+        if phone and not isinstance(phone, LockedValue):
+            line += f" ({phone})"
+        reporters.append(line)
+    return ", ".join(parts), "; ".join(reporters)
 
 
 @require_http_methods(["GET", "POST"])
@@ -209,11 +216,11 @@ def case_from_incident(request: HttpRequest, incident_id: int) -> HttpResponse:
         raise Http404
     if (refused := _post_only(request)) is not None:
         return refused
-    person = actions.PersonInput(
-        taken_at=incident.first_report_at,
-        taken_place=_incident_place(incident),
-        summary=_("Opened from incident #%(id)s") % {"id": incident.pk},
-    )
+    place, reporters = _incident_facts(incident)
+    summary = _("Opened from incident #%(id)s") % {"id": incident.pk}
+    if reporters:
+        summary += "\n" + _("Reported by: %(reports)s") % {"reports": reporters}
+    person = actions.PersonInput(taken_at=incident.first_report_at, taken_place=place, summary=summary)
     case = actions.open_case(
         chapter_id=incident.chapter_id,
         opened_from="incident",

@@ -131,7 +131,7 @@ def test_a_dispatcher_opens_a_case_from_an_incident_and_lands_on_the_edit_page(
     assert reverse("incident_detail", args=[incident.pk]) in page
 
 
-def test_the_case_from_an_incident_takes_the_reports_address(
+def test_the_case_from_an_incident_takes_the_reports_address_and_who_reported(
     client: Client, legal_coordinator: User, chapter: Chapter, zone: Zone
 ) -> None:
     from vigil.incidents.models import IncidentReport
@@ -144,13 +144,16 @@ def test_the_case_from_an_incident_takes_the_reports_address(
         purge_after=timezone.now() + timedelta(days=30),
     )
     report.address = "1831 S Racine Ave"
+    report.contact_phone = "+13125550177"
     report.save()
     IncidentReport.objects.create(report=report, incident=incident, linked_at=incident.first_report_at)
     login(client, legal_coordinator)
 
     client.post(reverse("case_from_incident", args=[incident.pk]))
 
-    assert "1831 S Racine Ave" in Case.objects.get().taken_place
+    case = Case.objects.select_related("data_key").get()
+    assert "1831 S Racine Ave" in case.taken_place
+    assert "Reported by: Web" in case.summary and "+13125550177" in case.summary
 
 
 def test_another_chapters_incident_opens_nothing(
