@@ -200,7 +200,7 @@ def _incident_facts(incident: Incident) -> tuple[str, str]:
         line = f"{report.get_channel_display()} {timezone.localtime(report.received_at):%Y-%m-%d %H:%M}"
         phone = report.contact_phone
         if phone and not isinstance(phone, LockedValue):
-            line += f" ({phone})"
+            line += " (" + str(phone) + ")"
         reporters.append(line)
     return ", ".join(parts), "; ".join(reporters)
 
