@@ -333,6 +333,8 @@ LOGGING = {
         # Host-header and CSRF failures log request details; the scrub filter still applies.
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        # fontTools lists at INFO the glyphs a case PDF uses: the letters of the names in it.
+        "fontTools": {"level": "WARNING"},
     },
 }
 

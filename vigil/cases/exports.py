@@ -9,14 +9,17 @@ custody sheet (vigil.responders.evidence.neutralise).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -211,21 +214,34 @@ def build_csv(case: Case, *, generated_by: str, now: datetime) -> bytes:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
+# DejaVu Sans is in the repository (fonts/LICENSE) rather than taken from the server, whose fonts
+# are not guaranteed: an attorney's copy must print "Nguyễn" or "Łukasz" as written.
+FONTS = Path(__file__).resolve().parent / "fonts"
+FONT = "DejaVuSans"
+
+
+@functools.cache
+def _drawable() -> frozenset[int]:
+    """The code points DejaVu Sans has a glyph for (Latin with every accent, Greek, Cyrillic,
+    and more; no Chinese, Japanese or Korean)."""
+    with TTFont(FONTS / f"{FONT}.ttf", lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
 
 def pdf_text(value: str) -> str:
-    """Text the PDF core font can draw. We use the built-in Helvetica (fonts installed on a
-    server are not guaranteed), which only covers WinAnsi (cp1252: latin-1's letters plus
-    curly quotes, dashes and the euro sign): every character outside it becomes "?", and
-    control characters go."""
+    """Text the PDF's font can draw: a character it has no glyph for becomes "?" (the CSV export
+    carries every character as written), and control characters go."""
     cleaned = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
-    return cleaned.encode("cp1252", errors="replace").decode("cp1252")
+    drawable = _drawable()
+    return "".join(c if c == "\n" or ord(c) in drawable else "?" for c in cleaned)
 
 
 class _CasePdf(FPDF):
     def __init__(self, label: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="Letter")
         self.label = label
-        self.core_fonts_encoding = "windows-1252"
+        self.add_font(FONT, style="", fname=FONTS / f"{FONT}.ttf")
+        self.add_font(FONT, style="B", fname=FONTS / f"{FONT}-Bold.ttf")
         self.set_auto_page_break(auto=True, margin=15)
         self.set_margins(15, 15, 15)
         self.set_title(pdf_text(f"Case {label}"))
@@ -233,7 +249,7 @@ class _CasePdf(FPDF):
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=8)
+        self.set_font(FONT, size=8)
         text = pdf_text(_("%(label)s - confidential - page %(page)s") % {"label": self.label, "page": self.page_no()})
         self.cell(0, 6, text, align="C")
 
@@ -241,21 +257,20 @@ class _CasePdf(FPDF):
 def build_pdf(case: Case, *, generated_by: str, now: datetime) -> bytes:
     pdf = _CasePdf(case.label)
     pdf.add_page()
-    pdf.set_font("Helvetica", style="B", size=16)
+    pdf.set_font(FONT, style="B", size=16)
     title = _("Case %(label)s — confidential") % {"label": case.label}
     pdf.cell(0, 10, pdf_text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(FONT, size=9)
     generated = _("Generated at %(when)s by %(who)s") % {"when": _when(now), "who": generated_by}
     pdf.cell(0, 6, pdf_text(generated), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     for section in sections(case):
         if pdf.get_y() > pdf.h - pdf.b_margin - 30:
             pdf.add_page()  # never a section title alone at the foot of a page
-        pdf.set_font("Helvetica", style="B", size=12)
+        pdf.set_font(FONT, style="B", size=12)
         pdf.cell(0, 8, pdf_text(section.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("Helvetica", size=9)
+        pdf.set_font(FONT, size=9)
         if not section.rows:
-            pdf.set_font("Helvetica", style="I", size=9)
             pdf.cell(0, 6, pdf_text(_("None recorded.")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(2)
             continue

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 import uuid
+import zlib
 from datetime import timedelta
 from typing import Any
 
@@ -128,8 +131,32 @@ def test_neutralise_quotes_formula_starts(value: Any) -> None:
     assert exports.neutralise(value) == expected
 
 
-def test_pdf_text_outside_the_core_font_becomes_a_question_mark() -> None:
-    assert exports.pdf_text("José — 李\x00") == "José — ?"
+def test_pdf_text_keeps_every_accent_and_marks_what_the_font_cannot_draw() -> None:
+    assert exports.pdf_text("José Nguyễn Łukasz Ωμέγα Жанна — 李\x00") == "José Nguyễn Łukasz Ωμέγα Жанна — ?"
+
+
+def _pdf_characters(pdf: bytes) -> str:
+    """The characters the PDF's embedded font maps back to text (its ToUnicode tables)."""
+    found = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            text = zlib.decompress(stream)
+        except zlib.error:
+            text = stream  # fpdf2 writes the ToUnicode table uncompressed
+        found += [chr(int(code, 16)) for code in re.findall(rb"<[0-9A-F]{4}> <([0-9A-F]{4})>", text)]
+    return "".join(found)
+
+
+def test_the_pdf_prints_a_vietnamese_name_as_written_and_logs_nothing_of_it(
+    client: Client, chapter: Chapter, legal_coordinator: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    case = full_case(chapter, legal_coordinator, name="Nguyễn Thị Hằng")
+    reauthenticated(login(client, legal_coordinator))
+    with caplog.at_level(logging.DEBUG):
+        pdf = client.get(client.post(export_url(case), {"format": "pdf"})["Location"]).content
+    assert {"ễ", "ị", "ằ"} <= set(_pdf_characters(pdf))
+    # fontTools would list the glyphs it embeds (uni1EC5 is ễ) at INFO.
+    assert not [r for r in caplog.records if r.name.startswith("fontTools") and r.levelno < logging.WARNING]
 
 
 # --- second admin's approval ------------------------------------------------------------------
