@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from vigil.accounts.models import User
 from vigil.cases.actions import LONG, SHORT, PersonInput, normalize_a_number
 from vigil.cases.board import NEEDS, chapter_staff
+from vigil.core.forms import LocalDateTimeField
 from vigil.core.phones import InvalidPhone, normalize_phone
 
-_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 NOTE_MAX = LONG
 DETAIL_MAX = 500
@@ -40,7 +40,7 @@ class PersonForm(forms.Form):
     country_of_birth = forms.CharField(label=_("Country of birth"), max_length=SHORT, required=False, strip=True)
     languages = forms.CharField(label=_("Languages"), max_length=SHORT, required=False, strip=True)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False, strip=True)
-    taken_at = forms.DateTimeField(label=_("When they were taken"), required=False, widget=_DATETIME)
+    taken_at = LocalDateTimeField(label=_("When they were taken"), required=False)
     taken_place = forms.CharField(label=_("Where they were taken"), max_length=SHORT, required=False, strip=True)
     summary = forms.CharField(
         label=_("What happened"), max_length=LONG, required=False, strip=True, widget=forms.Textarea(attrs={"rows": 4})
@@ -85,7 +85,7 @@ class TaskAddForm(forms.Form):
         label=_("Details"), max_length=DETAIL_MAX, required=False, strip=True, widget=forms.Textarea(attrs={"rows": 2})
     )
     owner = _owner_field()
-    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=_DATETIME)
+    due_at = LocalDateTimeField(label=_("Due"), required=False)
 
     def __init__(self, *args: Any, chapter_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,7 +95,7 @@ class TaskAddForm(forms.Form):
 class TaskUpdateForm(forms.Form):
     action = forms.ChoiceField(choices=[("done", "done"), ("undo", "undo"), ("save", "save")])
     owner = _owner_field()
-    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=_DATETIME)
+    due_at = LocalDateTimeField(label=_("Due"), required=False)
 
     def __init__(self, *args: Any, chapter_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

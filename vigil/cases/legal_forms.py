@@ -25,7 +25,8 @@ from vigil.cases.models import (
     LocatorSource,
     Representation,
 )
-from vigil.responders.forms import CleanCharField, LocalDateTimeField
+from vigil.core.forms import LocalDateTimeField
+from vigil.responders.forms import CleanCharField
 
 SHORT = 200
 NOTE = 2000

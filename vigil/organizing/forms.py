@@ -7,13 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vigil.core.forms import LocalDateTimeField
 from vigil.organizing.actions import MAX_VALID_MONTHS, EventInput
 from vigil.organizing.models import EventKind, RsvpAnswer
 from vigil.responders.models import ResponderRole
 
 MAX_PLACE = 500
 MAX_DETAILS = 4000
-_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class EventForm(forms.Form):
@@ -28,8 +28,8 @@ class EventForm(forms.Form):
         label=_("Months the training stays current"), min_value=1, max_value=MAX_VALID_MONTHS, initial=12
     )
     title = forms.CharField(label=_("Title"), max_length=120, strip=True)
-    starts_at = forms.DateTimeField(label=_("Starts"), widget=_DATETIME)
-    ends_at = forms.DateTimeField(label=_("Ends"), widget=_DATETIME)
+    starts_at = LocalDateTimeField(label=_("Starts"))
+    ends_at = LocalDateTimeField(label=_("Ends"))
     place = forms.CharField(
         label=_("Place"),
         max_length=MAX_PLACE,

@@ -7,17 +7,14 @@ Only the fields listed here are ever read from a POST (D3: a posted `role`, `is_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from vigil.channels.models import ChannelKind
+from vigil.core.forms import LocalDateTimeField
 from vigil.core.models import Zone
 from vigil.responders.models import ResponderRole
 from vigil.responders.roster import MAX_NAME
@@ -41,7 +38,6 @@ CHANNEL_CHOICES = [
     (ChannelKind.SMS, pgettext_lazy("channel", "Text message (SMS)")),
     (ChannelKind.SIGNAL, pgettext_lazy("channel", "Signal")),
 ]
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class CleanCharField(forms.CharField):
@@ -140,27 +136,6 @@ class TrainingForm(forms.Form):
         if done and expires and expires < done:
             self.add_error("expires_on", gettext("A training cannot expire before it was completed."))
         return data
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    """A datetime-local input, read in the network's time zone, returned in UTC."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    input_formats = DATETIME_FORMATS
-
-    def to_python(self, value: Any) -> datetime | None:
-        result = super().to_python(value)
-        if result is None:
-            return None
-        if timezone.is_naive(result):
-            result = result.replace(tzinfo=local_zone())
-        if not 2000 <= result.year <= 2100:
-            raise forms.ValidationError(gettext("Enter a date between 2000 and 2100."))
-        return result.astimezone(UTC)
 
 
 class RotationForm(forms.Form):

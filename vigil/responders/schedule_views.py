@@ -29,9 +29,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from vigil.accounts.models import User
 from vigil.core.audit import audit
+from vigil.core.forms import local_zone
 from vigil.core.models import Chapter, Zone
 from vigil.responders import oncall, schedule, selectors
-from vigil.responders.forms import OverrideForm, RotationForm, local_zone
+from vigil.responders.forms import OverrideForm, RotationForm
 from vigil.responders.models import (
     Assignment,
     PageRecipient,

@@ -88,6 +88,13 @@ def test_a_bad_a_number_is_refused_with_400(client: Client, legal_coordinator: U
     assert not Case.objects.exists()
 
 
+def test_a_date_past_the_year_2100_is_a_clear_400_not_a_crash(client: Client, legal_coordinator: User) -> None:
+    login(client, legal_coordinator)
+    response = client.post(reverse("case_new"), person_data(taken_at="9999-12-31T23:59"))
+    assert response.status_code == 400 and "between 2000 and 2100" in response.content.decode()
+    assert not Case.objects.exists()
+
+
 def test_an_overlong_name_is_refused(client: Client, legal_coordinator: User) -> None:
     login(client, legal_coordinator)
     assert client.post(reverse("case_new"), person_data(name="x" * 201)).status_code == 400
@@ -250,6 +257,18 @@ def test_an_owner_must_be_staff_of_the_cases_chapter(
     assert response.status_code == 400
     task.refresh_from_db()
     assert task.owner is None
+
+
+def test_a_task_due_in_the_year_9999_is_a_clear_400(client: Client, legal_coordinator: User, chapter: Chapter) -> None:
+    case = open_case(chapter, legal_coordinator)
+    task = case.tasks.get(kind=TaskKind.ATTORNEY)
+    login(client, legal_coordinator)
+    far = "9999-12-31T23:59"
+    added = client.post(reverse("case_task_add", args=[case.pk]), {"task-kind": "food", "task-due_at": far})
+    updated = client.post(reverse("case_task_update", args=[case.pk, task.pk]), {"action": "save", "due_at": far})
+    assert added.status_code == 400 and updated.status_code == 400
+    task.refresh_from_db()
+    assert task.due_at is None and not case.tasks.filter(kind=TaskKind.FOOD).exists()
 
 
 def test_checklist_items_are_done_undone_and_given_an_owner(

@@ -93,6 +93,7 @@ def test_the_place_is_ciphertext_in_the_database(organizer: User, chapter: Chapt
         ({"valid_months": "0"}, ""),
         ({"title": ""}, ""),
         ({"starts_at": "not a date"}, ""),
+        ({"starts_at": "9999-12-31T23:59", "ends_at": "9999-12-31T23:59"}, "between 2000 and 2100"),
         ({"kind": "party"}, ""),
     ],
 )
