@@ -9,6 +9,7 @@ same transaction.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -28,14 +29,15 @@ from vigil.core.rowkeys import new_data_key
 SHORT = 200
 LONG = 4000
 
-_A_NUMBER = re.compile(r"^[Aa]?[\s-]*((?:\d[\s-]*){8,9})$")
+_A_NUMBER = re.compile(r"^[Aa]?[\s-]*((?:\d[\s-]*){8,9})$", re.ASCII)
 
 
 def normalize_a_number(text: str) -> str:
     """An alien registration number as 9 digits ("A-123-456-789", "12345678" -> "012345678"),
     or "" when it does not look like one. Raises ValueError for something that is clearly
-    not an A-number."""
-    text = text.strip()
+    not an A-number. Full-width digits (typed on a CJK keyboard) count as the digits they look
+    like, so one number always has one blind index; other scripts' digits are refused."""
+    text = unicodedata.normalize("NFKC", text).strip()
     if not text:
         return ""
     found = _A_NUMBER.match(text)

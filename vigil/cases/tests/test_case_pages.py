@@ -396,6 +396,20 @@ def test_a_shredded_case_says_its_data_was_destroyed(client: Client, legal_coord
 # --- finding a case ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("A-123-456-789", "123456789"), ("１２３４５６７８９", "123456789"), ("Ａ12345678", "012345678"), ("", "")],
+)
+def test_an_a_number_typed_any_way_is_the_same_nine_digits(typed: str, stored: str) -> None:
+    assert actions.normalize_a_number(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["A-12", "١٢٣٤٥٦٧٨٩", "A 123 456 789 0"])
+def test_what_is_not_an_a_number_is_refused(typed: str) -> None:
+    with pytest.raises(ValueError):
+        actions.normalize_a_number(typed)
+
+
 def test_an_a_number_finds_the_case_only_when_it_is_exactly_right(
     client: Client, legal_coordinator: User, chapter: Chapter, other_chapter: Chapter
 ) -> None:
