@@ -25,8 +25,9 @@ A crash leaves each case either untouched or fully shredded (one transaction eac
 next run carries on: the job is idempotent. After a batch the SQLite WAL is checkpointed
 (vigil.core.retention.checkpoint_wal) so the deleted pages do not linger in `-wal`.
 
-Not shredded here: the channels endpoints a family contact's reminders went to (they are
-shared with alerts and plans and belong to vigil.channels' own retention).
+The channels endpoints the family contacts' reminders went to (their phone and email) are
+deleted with them, unless something else still uses them: a subscriber, a volunteer, another
+case (vigil.channels.outbox.release_endpoints).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from vigil.cases.models import (
     Signature,
     Task,
 )
+from vigil.channels import outbox
 from vigil.core import retention, rowkeys, schedule
 from vigil.core.audit import audit
 from vigil.core.fields import RowKeyTextField
@@ -95,6 +97,8 @@ def shred_case(case_id: Any, now: datetime) -> bool:
         )
         if case is None:
             return False
+        contacts = FamilyContact.objects.filter(case_id=case.pk)
+        endpoints = [pk for pair in contacts.values_list("sms_endpoint_id", "email_endpoint_id") for pk in pair if pk]
         for model in PERSONAL_ROWS:
             if model is Signature:
                 model.objects.filter(campaign__case_id=case.pk).delete()
@@ -103,6 +107,7 @@ def shred_case(case_id: Any, now: datetime) -> bool:
         Case.objects.filter(pk=case.pk).update(**_cleared_case_columns(), status=CaseStatus.SHREDDED, shredded_at=now)
         if case.data_key_id is not None:
             rowkeys.shred(case.data_key_id)
+        outbox.release_endpoints(endpoints)
         audit(ACTOR, "case.shred", object_type="cases.case", object_id=str(case.pk), chapter=case.chapter)
     return True
 

@@ -8,12 +8,13 @@ in the caller's transaction. Alerts write their 100,000 rows with one INSERT …
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import ForeignObjectRel
 
-from vigil.channels.models import Delivery, DeliveryStatus, Endpoint, Message
+from vigil.channels.models import OPEN_STATUSES, Delivery, DeliveryStatus, Endpoint, Message
 
 # Urgent sends jump the queue: the sender claims by next_attempt_at, so a delivery dated a day
 # "in the past" goes before the backlog of a 100,000-recipient alert sent a minute earlier. A
@@ -85,3 +86,31 @@ def endpoint_for(chapter_id: int, channel: str, address: str, index: str) -> End
     endpoint.address = address
     endpoint.save(force_insert=True)
     return endpoint
+
+
+def release_endpoints(ids: Iterable[uuid.UUID | str]) -> int:
+    """Delete the endpoints among `ids` that nothing uses any more, with their deliveries; how
+    many went. Used when a case is shredded or a plan deleted, so a family contact's phone or
+    email does not outlive them. "Uses" is every relation to Endpoint in any app (a subscriber,
+    a volunteer, another case's family contact) except the endpoint's own deliveries and other
+    endpoints' fallbacks, so a new app's relation protects its endpoints without a change here;
+    and a delivery still waiting or sending (another family's panic message to the same
+    contact) keeps its endpoint: a message in flight is never dropped for a clean-up."""
+    wanted = {uuid.UUID(str(pk)) for pk in ids}
+    wanted -= set(
+        Delivery.objects.filter(endpoint_id__in=wanted, status__in=OPEN_STATUSES).values_list("endpoint_id", flat=True)
+    )
+    if not wanted:
+        return 0
+    relations = [f for f in Endpoint._meta.get_fields(include_hidden=True) if isinstance(f, ForeignObjectRel)]
+    for relation in relations:
+        model = relation.related_model
+        if model is None or model in (Delivery, Endpoint):
+            continue
+        field = relation.field
+        used = model._default_manager.filter(**{f"{field.name}__in": wanted})
+        wanted -= set(used.values_list(field.attname, flat=True))
+        if not wanted:
+            return 0
+    _total, deleted = Endpoint.objects.filter(pk__in=wanted).delete()
+    return deleted.get(Endpoint._meta.label, 0)

@@ -23,6 +23,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, override
 
+from vigil.channels import outbox
+from vigil.channels.models import ChannelKind, Endpoint
 from vigil.core import geo, ratelimit
 from vigil.core.audit import audit
 from vigil.core.crypto import blind_index, rate_key
@@ -314,14 +316,19 @@ def set_consent(plan_id: Any, consent: bool, *, now: datetime) -> bool:
 
 @transaction.atomic(durable=True)
 def delete_plan(plan_id: Any, *, now: datetime) -> bool:
-    """Crypto-shred the plan (destroy its data key), then delete its rows. A case already
-    opened by a panic is the legal team's and stays."""
+    """Crypto-shred the plan (destroy its data key), then delete its rows, and the endpoints a
+    panic made for its contacts unless something else uses them. A case already opened by a
+    panic is the legal team's and stays (its family contacts keep their endpoints)."""
     plan = locked_plan(plan_id)
     if plan is None:
         return False
     audit(ACTOR, "plan.delete", plan)
     data_key_id = plan.data_key_id
+    indexes = [index for index in plan.contacts.values_list("phone_index", flat=True) if index]
+    endpoints = Endpoint.objects.filter(chapter_id=plan.chapter_id, channel=ChannelKind.SMS, address_index__in=indexes)
+    endpoint_ids = list(endpoints.values_list("pk", flat=True))
     plan.delete()
     if data_key_id is not None:
         shred(data_key_id)
+    outbox.release_endpoints(endpoint_ids)
     return True

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils import timezone
 from conftest import login
 from tests.rawscan import hits
 from vigil.accounts.models import User
-from vigil.cases import retention
+from vigil.cases import actions, closing, retention
 from vigil.cases.models import (
     Campaign,
     Case,
@@ -32,9 +32,12 @@ from vigil.cases.models import (
     Task,
 )
 from vigil.cases.tests.closing_helpers import CANARY_CHILD, CANARY_NAME, CANARY_NOTE, full_case
+from vigil.channels.models import Endpoint
 from vigil.core import crypto, schedule
+from vigil.core.crypto import blind_index
 from vigil.core.fields import LockedValue, row_key_bytes
 from vigil.core.models import AuditEvent, Chapter, DataKey
+from vigil.core.phones import phone_index
 from vigil.core.tests.test_retention import byte_forms
 
 
@@ -112,6 +115,30 @@ def test_a_case_past_its_retention_is_crypto_shredded(closed_case: Case, setting
     # Reading the case now shows locks, never the name.
     case.name = sealed_name  # as if restored from a backup taken before the shredding
     assert isinstance(case.name, LockedValue)
+
+
+def test_shredding_deletes_the_family_contacts_phone_and_email_unless_another_case_uses_them(
+    chapter: Chapter, legal_coordinator: User, settings: Any
+) -> None:
+    case = full_case(chapter, legal_coordinator)
+    other = full_case(chapter, legal_coordinator, name="Someone else", a_number="A-987-654-321")
+    with transaction.atomic():
+        actions.store_family_contact(
+            case, name="Ana", phone="+13125550177", email="ana@example.org", actor=legal_coordinator
+        )
+        actions.store_family_contact(case, name="Leo", phone="+13125550178", actor=legal_coordinator)
+        actions.store_family_contact(other, name="Leo", phone="+13125550178", actor=legal_coordinator)
+    now = timezone.now()
+    closing.close_case(case.pk, outcome="released", acting_user=legal_coordinator, now=now)
+
+    assert retention.shred_due_cases(now + timedelta(days=settings.CASE_RETENTION_DAYS + 1)) == 1
+
+    def endpoint(index: str) -> bool:
+        return Endpoint.objects.filter(address_index=index).exists()
+
+    assert not endpoint(phone_index("+13125550177"))
+    assert not endpoint(blind_index("ana@example.org", purpose="email"))
+    assert endpoint(phone_index("+13125550178"))  # the open case still keeps Leo informed
 
 
 def test_shredding_is_idempotent_and_leaves_open_and_not_yet_due_cases_alone(

@@ -170,6 +170,36 @@ def test_deleting_the_plan_after_a_panic_leaves_the_legal_case(rosa_plan):
     assert Case.objects.count() == 1
 
 
+def test_the_contacts_phones_go_when_both_the_plan_and_the_case_are_gone(rosa_plan, legal_coordinator):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from vigil.cases import closing, retention
+    from vigil.channels.models import DeliveryStatus, Endpoint
+    from vigil.families import plans
+
+    plan, code = rosa_plan
+    text_via_webhook(ROSA, f"DETENIDO {code}")
+    contacts = {phone_index(MARTA), phone_index(JUAN)}
+    endpoints = Endpoint.objects.filter(address_index__in=contacts)
+    assert endpoints.count() == 2
+
+    # While the messages are on their way, and then while the case is open, the phones stay.
+    assert plans.delete_plan(plan.pk, now=timezone.now())
+    assert endpoints.count() == 2
+    Delivery.objects.update(status=DeliveryStatus.DELIVERED)
+    case = Case.objects.get()
+    now = timezone.now()
+    closing.close_case(case.pk, outcome="released", acting_user=legal_coordinator, now=now)
+    assert endpoints.count() == 2
+
+    # Shredding the case takes the last users of the two phones: nothing of them is left.
+    assert retention.shred_due_cases(now + timedelta(days=settings.CASE_RETENTION_DAYS + 1)) == 1
+    assert not endpoints.exists() and not Delivery.objects.exists()
+
+
 @pytest.mark.parametrize("sender", [ROSA])
 def test_the_panic_is_audited_without_personal_data(rosa_plan, sender):
     plan, code = rosa_plan
