@@ -306,7 +306,7 @@ RETAIN_EVIDENCE_DAYS = env_int("VIGIL_RETAIN_EVIDENCE_DAYS", 365, minimum=1)
 CASE_RETENTION_DAYS = env_int("VIGIL_CASE_RETENTION_DAYS", 90, minimum=0, maximum=3650)
 # Days before a hearing or deadline that reminders go out, largest first.
 CASE_REMINDER_DAYS = sorted(
-    {int(d) for d in env_list("VIGIL_CASE_REMINDER_DAYS", ["7", "1"]) if d.strip().isdigit()}, reverse=True
+    {int(d) for d in env_list("VIGIL_CASE_REMINDER_DAYS", ["7", "1"]) if d.strip().isdecimal()}, reverse=True
 )
 # A second admin must approve each case export before it can be downloaded.
 CASE_EXPORT_APPROVAL = env_bool("VIGIL_CASE_EXPORT_APPROVAL", False)

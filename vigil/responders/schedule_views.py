@@ -241,7 +241,7 @@ def _member_order(post: Any, allowed: set[str]) -> list[uuid.UUID]:
         value = str(post.get(key, "")).strip()[:6]
         if pk not in allowed or not value:
             continue
-        if not value.isdigit():
+        if not value.isdecimal():
             raise RosterError(gettext("Positions are whole numbers."))
         chosen.append((int(value), pk))
     chosen.sort()

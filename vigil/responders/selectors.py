@@ -135,7 +135,7 @@ class RosterFilter:
         return cls(
             status=status if status in ResponderStatus.values else "",
             role=role if role in ResponderRole.values else "",
-            zone_id=int(zone) if zone.isdigit() and len(zone) < 12 else None,
+            zone_id=int(zone) if zone.isdecimal() and len(zone) < 12 else None,
         )
 
 

@@ -265,6 +265,7 @@ def test_list_filters(client: Client, chapter: Chapter, zone: Zone, organizer: U
     assert shown("?role=verifier") == {trained.pk}
     assert shown(f"?zone={zone.pk}") == {trained.pk}
     assert shown("?status=applied") == {waiting.pk}
+    assert shown("?zone=²") == {trained.pk, untrained.pk, expired.pk, waiting.pk}
     assert shown("?status=nonsense&role=<x>&zone=99999999999999999") == {
         trained.pk,
         untrained.pk,

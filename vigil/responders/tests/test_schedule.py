@@ -108,6 +108,7 @@ def test_rotation_input_errors_are_400(client: Client, chapter: Chapter, zone: Z
         {"starts_at": "1900-01-01T00:00"},
         {"zone": "99999"},
         {f"member-{ana.pk}": "first"},
+        {f"member-{ana.pk}": "²"},  # a digit to str.isdigit, not to int()
         {"name": "x" * 100_000},
     ):
         response = client.post("/staff/oncall/rotations/new/", {**base, **bad})

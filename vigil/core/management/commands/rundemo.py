@@ -29,7 +29,7 @@ READY_TIMEOUT = 60.0
 
 def demo_port() -> int:
     text = os.environ.get("PORT", "8000")
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not text.isdecimal() or not 1 <= int(text) <= 65535:
         raise CommandError(f"PORT must be a port number, not {text!r}")
     return int(text)
 
