@@ -43,6 +43,7 @@ from vigil.incidents.models import (
     Status,
 )
 from vigil.incidents.selectors import incident_chapter_ids, staff_chapter_ids
+from vigil.incidents.signals import incident_closed
 from vigil.intake.actions import ReportInput, receive_report
 from vigil.intake.models import Channel, Report
 
@@ -260,6 +261,8 @@ def transition_incident(incident: Incident, to_status: str, *, acting_user: User
         current, EventKind.STATUS, at=now, actor=acting_user, from_status=from_status, to_status=to_status, reason=text
     )
     audit(acting_user, f"incident.status.{to_status}", current)
+    if to_status == Status.CLOSED:
+        incident_closed.send(sender=Incident, incident=current, at=now, acting_user=acting_user)
     _copy_state(incident, current)
     return incident
 

@@ -4,3 +4,7 @@ from django.dispatch import Signal
 # responders stage listens and pages the on-call verifiers once the transaction commits;
 # incidents never imports a later stage. Arguments: incident.
 incident_opened = Signal()
+
+# Sent inside the transaction in which a staff member closed an incident. The responders
+# stage ends the volunteers' assignments on it. Arguments: incident, at, acting_user.
+incident_closed = Signal()

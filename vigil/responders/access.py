@@ -10,7 +10,7 @@ they are not assigned to. Every read of an incident is audited ("responder.incid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -23,6 +23,10 @@ from vigil.core.audit import audit
 from vigil.incidents.models import FieldReport, Outcome
 from vigil.intake.models import Report
 from vigil.responders.models import Assignment, PageRecipient, Responder, ResponderRole, ResponderStatus
+
+# How long after an assignment ends (the volunteer is done, or the incident closed) they may
+# still open the incident and upload evidence for it.
+AFTER_DONE = timedelta(hours=24)
 
 _MAX_BIGINT = 2**63 - 1
 
@@ -66,7 +70,9 @@ def is_volunteer(user: Any) -> bool:
 
 
 def assignment_for(user: Any, incident_id: int, *, active: bool = False) -> Assignment:
-    """The user's assignment (active, or past unless `active`) on the incident, else Http404.
+    """The user's assignment on the incident, else Http404: an active one, or (unless `active`)
+    one that ended less than AFTER_DONE ago, so a volunteer home from the scene can still read
+    what they were sent for and add photos, but not for ever (D4).
 
     Missing, another chapter's, or not assigned to them all answer the same 404.
     """
@@ -80,6 +86,8 @@ def assignment_for(user: Any, incident_id: int, *, active: bool = False) -> Assi
     )
     if active:
         found = found.filter(ended_at__isnull=True)
+    else:
+        found = found.exclude(ended_at__lt=timezone.now() - AFTER_DONE)
     assignment = found.first()
     if assignment is None:
         raise Http404

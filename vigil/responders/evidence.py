@@ -29,7 +29,6 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -48,6 +47,7 @@ from vigil.core.media import write_private_file
 from vigil.incidents.models import Incident
 from vigil.intake import uploads
 from vigil.responders import mp4
+from vigil.responders.access import AFTER_DONE
 from vigil.responders.models import (
     Assignment,
     CustodyAction,
@@ -66,7 +66,7 @@ WORKING, ORIGINAL = "working", "original"
 FIELD_NAME = "file"
 MAX_CAPTION = 2000
 # A volunteer may still upload this long after their assignment ended (home, on wifi).
-UPLOAD_GRACE = timedelta(hours=24)
+UPLOAD_GRACE = AFTER_DONE
 _MAX_BIGINT = 2**63 - 1
 
 # Staff of the incident's chapter who may upload (the field roles, as for field reports).

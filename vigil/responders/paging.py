@@ -330,8 +330,7 @@ class Answer:
     assignment: Assignment | None = None
 
 
-def open_pages(responder: Responder, now: datetime) -> Any:
-    """The responder's pages they may still answer, the most recent first."""
+def _recent_pages(responder: Responder, now: datetime) -> Any:
     since = now - timedelta(minutes=settings.PAGE_VALID_MINUTES)
     return (
         PageRecipient.objects.filter(
@@ -343,6 +342,21 @@ def open_pages(responder: Responder, now: datetime) -> Any:
         .select_related("paging")
         .order_by("-paged_at", "-pk")
     )
+
+
+def open_pages(responder: Responder, now: datetime) -> Any:
+    """The responder's pages they may still answer, the most recent first. A page they declined
+    is not one: "ok gracias" after "2" must not make them the lead (the web agrees)."""
+    return _recent_pages(responder, now).exclude(response=PageResponse.DECLINED)
+
+
+def declined_page(responder: Responder, now: datetime, *, incident_number: int | None = None) -> int | None:
+    """The incident of the page they most recently declined and could otherwise still answer."""
+    pages = _recent_pages(responder, now).filter(response=PageResponse.DECLINED)
+    if incident_number is not None:
+        pages = pages.filter(paging__incident_id=incident_number)
+    page = pages.first()
+    return None if page is None else page.paging.incident_id
 
 
 def active_assignments(responder: Responder) -> Any:
@@ -513,6 +527,13 @@ def end_assignment(assignment: Assignment, now: datetime | None = None, *, actin
     return _end_assignment(assignment, now or timezone.now(), acting_user=acting_user)
 
 
+def store_end_assignment(assignment: Assignment, now: datetime) -> Assignment:
+    """end_assignment in the caller's transaction (the SMS webhook's: DONE / LISTO)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("store_end_assignment needs the caller's transaction; use end_assignment")
+    return _end_assignment(assignment, now)
+
+
 def release_lead(assignment: Assignment, now: datetime | None = None, *, acting_user: Any = None) -> Assignment:
     return end_assignment(assignment, now, acting_user=acting_user)
 
@@ -535,6 +556,17 @@ def _end_assignment(assignment: Assignment, now: datetime, *, acting_user: Any =
     record_event(incident, EventKind.ENDED, at=now, actor=acting_user or responder.user)
     audit(acting_user or _actor(responder), "paging.end_assignment", current, chapter=incident.chapter)
     return current
+
+
+def on_incident_closed(sender: Any, *, incident: Incident, at: datetime, acting_user: Any = None, **_: Any) -> None:
+    """Closing an incident ends every assignment still open on it, in the closing transaction:
+    a long deployment earns its rest, the load page stops counting, and the volunteer's
+    access to the incident runs out (vigil.responders.access.AFTER_DONE)."""
+    # Helpers first, the lead last, so the lead is not handed from one to the next on the way.
+    for assignment in Assignment.objects.filter(incident_id=incident.pk, ended_at__isnull=True).order_by(
+        "is_lead", "pk"
+    ):
+        _end_assignment(assignment, at, acting_user=acting_user)
 
 
 def _hand_over_lead(ended: Assignment, incident: Incident, now: datetime) -> None:

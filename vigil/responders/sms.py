@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone, translation
 
@@ -50,6 +51,16 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "en camino",
         "claro",
         "sure",
+        "si voy",
+        "si claro",
+        "claro que si",
+        "ya voy",
+        "alla voy",
+        "alli voy",
+        "i can",
+        "i ll go",
+        "ill go",
+        "on it",
     ),
     DECLINE: (
         "2",
@@ -68,6 +79,20 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "busy",
         "ocupado",
         "ocupada",
+        "no voy",
+        "no no",
+        "no no puedo",
+        "no puedo ir",
+        "lo siento no puedo",
+        "i cant",
+        "i can t",
+        "i cannot",
+        "cant make it",
+        "can t make it",
+        "cant go",
+        "can t go",
+        "sorry cant",
+        "sorry can t",
     ),
     ON_SCENE: (
         "3",
@@ -86,7 +111,6 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "aqui estoy",
         "estoy aqui",
         "arrived",
-        "there",
         "alli",
     ),
 }
@@ -142,6 +166,7 @@ _TYPOS: dict[str, str] = {
     "heer": "here",
     "hre": "here",
 }
+MAX_NUMBER_DIGITS = 9
 _INCIDENT_MARK = re.compile(r"#\s*(\d{1,9})")
 # Digits stuck to letters ("15min", "1-15min") are split before matching.
 _SPLIT = re.compile(r"\d+|[^\W\d_]+")
@@ -176,7 +201,9 @@ def _match_phrase(tokens: list[str]) -> tuple[str, list[str]] | None:
 
 
 def parse_reply(text: str) -> Reply | None:
-    """A page reply ("1 15", "si 15 #42", "no puedo", "llegué") or None if it is not one."""
+    """A page reply ("1 15", "si 15 #42", "no puedo", "llegué") or None if it is not one. An
+    arrival in words may go on with what they see ("llegué, hay 3 camionetas"): the rest is
+    not read, and its numbers are not taken for an incident."""
     marked = _INCIDENT_MARK.search(text)
     number = int(marked.group(1)) if marked else None
     body = _INCIDENT_MARK.sub(" ", text) if marked else text
@@ -189,8 +216,13 @@ def parse_reply(text: str) -> Reply | None:
     if matched is None:
         return None
     response, rest = matched
+    if any(t.isdigit() and len(t) > MAX_NUMBER_DIGITS for t in rest):
+        return None  # "2 99999999999999999999" is no incident number or ETA
+    words_after = any(not t.isdigit() and t not in _FILLER for t in rest)
+    if words_after and response == ON_SCENE and not tokens[0].isdigit():
+        return Reply(ON_SCENE, None, number)
     numbers = [int(t) for t in rest if t.isdigit()]
-    if any(not t.isdigit() and t not in _FILLER for t in rest):
+    if words_after:
         return None
     if len(numbers) > 2:
         return None
@@ -211,8 +243,12 @@ _AVAILABLE = re.compile(
 )
 _OFF = re.compile(r"^\s*(?:off|no disponible|nodisponible|fuera|off now|ocupado ahora)\s*$")
 _FIELD = re.compile(
-    r"^\s*(?:informe|inform|fr|field report|field|reporte de campo)\b[\s:#.,-]*(\d)?\b[\s:.,-]*(.*)$", re.I | re.S
+    r"^\s*(?:informe|inform|fr|field report|field|reporte de campo)\b[\s:.,-]*"
+    r"(?:#\s*(\d{1,9})\b[\s:.,-]*)?(\d)?\b[\s:.,-]*(.*)$",
+    re.I | re.S,
 )
+# "Done" with an incident, alone or with its number: DONE, LISTO #42, terminé.
+_DONE = re.compile(r"^\s*(?:done|finished|listo|lista|termine|terminado|terminada)\s*(?:#\s*(\d{1,9}))?\s*[.!]*\s*$")
 _ANSWER_LIKE = re.compile(r"^[\s#,.:-]*\d[\d\s#,.:-]*$")
 _HELP = frozenset({"help", "ayuda", "vigil", "menu"})
 
@@ -254,7 +290,11 @@ def _handle(responder: Responder, context: sms.SmsContext) -> sms.Handled | None
         return sms.Handled(texts.render(texts.OFF, until=until))
     field = _FIELD.match(text)
     if field is not None:
-        return _field_report(responder, field.group(1) or "", field.group(2) or "")
+        number = int(field.group(1)) if field.group(1) else None
+        return _field_report(responder, number, field.group(2) or "", field.group(3) or "")
+    done = _DONE.match(sms.fold(text))
+    if done is not None and paging.has_assignment(responder):
+        return _done(responder, int(done.group(1)) if done.group(1) else None, now)
     reply = parse_reply(text)
     if reply is not None:
         return _page_reply(responder, reply, context)
@@ -279,6 +319,9 @@ def _page_reply(responder: Responder, reply: Reply, context: sms.SmsContext) -> 
     else:
         applies = paging.has_open_page(responder, context.now, incident_number=number)
     if not applies:
+        declined = paging.declined_page(responder, context.now, incident_number=number)
+        if declined is not None:
+            return sms.Handled(texts.render(texts.ALREADY_DECLINED, number=declined))
         if number is not None and _busy(responder, context):
             # They named an incident they have no page for: say so rather than guess.
             return sms.Handled(texts.render(texts.CLOSED, number=number))
@@ -297,9 +340,21 @@ def _page_reply(responder: Responder, reply: Reply, context: sms.SmsContext) -> 
     return sms.Handled(texts.render(message, number=answer.number))
 
 
-def _field_report(responder: Responder, digit: str, text: str) -> sms.Handled:
-    assignment = paging.active_assignments(responder).first()
+def _done(responder: Responder, number: int | None, now: datetime) -> sms.Handled:
+    assignments = paging.active_assignments(responder)
+    assignment = (assignments.filter(incident_id=number) if number is not None else assignments).first()
     if assignment is None:
+        return sms.Handled(texts.render(texts.CLOSED, number=number))
+    paging.store_end_assignment(assignment, now)
+    return sms.Handled(texts.render(texts.ENDED, number=assignment.incident_id))
+
+
+def _field_report(responder: Responder, number: int | None, digit: str, text: str) -> sms.Handled:
+    assignments = paging.active_assignments(responder)
+    assignment = (assignments.filter(incident_id=number) if number is not None else assignments).first()
+    if assignment is None:
+        if number is not None:
+            return sms.Handled(texts.render(texts.CLOSED, number=number))
         return sms.Handled(texts.render(texts.NO_ASSIGNMENT))
     if not digit:
         return sms.Handled(texts.render(texts.FIELD_USAGE))

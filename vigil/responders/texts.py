@@ -32,6 +32,7 @@ JOINED = gettext_noop(
     "Someone already leads #{number}. You joined as backup: the dispatcher will call you. Reply 3 on scene."
 )
 DECLINED = gettext_noop("Thanks, #{number} declined. We page someone else.")
+ALREADY_DECLINED = gettext_noop("You declined #{number}. If you can go after all, call the dispatcher.")
 ON_SCENE = gettext_noop("On scene at #{number} noted. Stay at a safe distance. INFORME 1-4 + what you saw when done.")
 ENDED = gettext_noop("Done with #{number}. Thank you.")
 CLOSED = gettext_noop("#{number} is closed or already handled. Thank you.")

@@ -3,15 +3,21 @@ facts of their role (D4), on scene / done, available / off, and their own shifts
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PASSWORD, login
 from vigil.accounts.models import User
 from vigil.accounts.tests.helpers import away_from_code_boundary, current_code, submit_code
 from vigil.core.models import AuditEvent, Zone
+from vigil.incidents.actions import close_incident
 from vigil.incidents.models import Incident
+from vigil.responders.access import AFTER_DONE
 from vigil.responders.models import (
     Assignment,
     PageRecipient,
@@ -261,6 +267,29 @@ def test_on_scene_and_done(client: Client, ana: Responder, paged: Incident) -> N
     body = phone.get(f"/r/incidents/{paged.pk}/").content.decode()
     assert "no longer working on this incident" in body and 'id="send-field-report"' not in body
     assert phone.post(f"/r/incidents/{paged.pk}/on-scene/").status_code == 404
+
+
+def test_closing_the_incident_ends_her_assignment_and_a_day_later_her_access(
+    client: Client, ana: Responder, beto: Responder, paged: Incident, dispatcher: User
+) -> None:
+    accept(ana, paged)
+    accept(beto, paged)
+    Assignment.objects.filter(responder=ana).update(
+        accepted_at=timezone.now() - timedelta(hours=settings.LONG_DEPLOYMENT_HOURS)
+    )
+    phone = phone_of(client, ana)
+
+    close_incident(paged, acting_user=dispatcher, reason="Agents left; family is with the lawyer.")
+
+    assert not Assignment.objects.filter(incident=paged, ended_at__isnull=True).exists()
+    ana.refresh_from_db()
+    assert ana.rest_until is not None  # her long deployment earns the rest
+    assert f"/r/incidents/{paged.pk}/" not in phone.get("/r/").content.decode()
+    assert phone.get(f"/r/incidents/{paged.pk}/").status_code == 200  # home, writing it up
+    report = phone.post(f"/r/incidents/{paged.pk}/report/", {"outcome": "confirmed", "notes": "late"})
+    assert report.status_code == 409
+    Assignment.objects.filter(responder=ana).update(ended_at=timezone.now() - AFTER_DONE - timedelta(minutes=1))
+    assert phone.get(f"/r/incidents/{paged.pk}/").status_code == 404  # D4: not for ever
 
 
 def test_get_is_not_allowed_on_the_buttons(client: Client, ana: Responder, paged: Incident) -> None:

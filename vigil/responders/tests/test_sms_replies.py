@@ -71,8 +71,28 @@ ACCEPTS = [
     ("going", None),
     ("on my way 7", 7),
     ("en camino", None),
+    ("sí, voy", None),
+    ("Si claro, 20 min", 20),
+    ("ya voy", None),
+    ("I'll go 10", 10),
 ]
-DECLINES = ["2", "no", "No.", "decline", "no puedo", "No Puedo!", "rechazo", "cant", "can't", "cannot", "ocupada"]
+DECLINES = [
+    "2",
+    "no",
+    "No.",
+    "decline",
+    "no puedo",
+    "No Puedo!",
+    "rechazo",
+    "cant",
+    "can't",
+    "cannot",
+    "ocupada",
+    "no voy",
+    "No, no puedo",
+    "I can't",
+    "cant make it",
+]
 ON_SCENE = [
     "3",
     "on scene",
@@ -85,6 +105,8 @@ ON_SCENE = [
     "here",
     "aqui",
     "aquí",
+    "llegué, hay 3 camionetas",
+    "on scene 2 agents at the door",
 ]
 
 
@@ -119,10 +141,26 @@ def test_a_reply_may_name_the_incident(body: str, eta: int | None, number: int) 
 
 @pytest.mark.parametrize(
     "body",
-    ["", "hello", "ICE at 18th and Blue Island", "1 van outside the school", "si hay agentes", "15", "JOIN 60608"],
+    [
+        "",
+        "hello",
+        "ICE at 18th and Blue Island",
+        "1 van outside the school",
+        "3 vans outside the school",
+        "si hay agentes",
+        "15",
+        "JOIN 60608",
+        "there in 10",
+        "2 99999999999999999999",
+    ],
 )
 def test_other_texts_are_not_replies(body: str) -> None:
     assert parse_reply(body) is None
+
+
+def test_an_arrival_with_what_they_see_names_no_incident() -> None:
+    reply = parse_reply("llegué, hay 3 camionetas")
+    assert reply is not None and (reply.response, reply.incident_number) == (PageResponse.ON_SCENE, None)
 
 
 # --- Through the webhook ---------------------------------------------------------------------
@@ -160,6 +198,24 @@ def test_on_scene_by_text(db, zone: Zone, ana: Responder, body: str) -> None:
     assert text_from(phone_of(1), body) == said(texts.ON_SCENE, number=incident.pk)
 
     assert Assignment.objects.get(responder=ana).on_scene_at is not None
+
+
+def test_ok_thanks_after_declining_does_not_make_the_lead(db, zone: Zone, ana: Responder) -> None:
+    incident = paged_incident(zone)
+    text_from(phone_of(1), "2")
+
+    for body in ("ok gracias", "1 15"):
+        assert text_from(phone_of(1), body) == said(texts.ALREADY_DECLINED, number=incident.pk)
+
+    assert not Assignment.objects.exists()
+    assert Paging.objects.get(incident=incident).lead is None
+    assert Incident.objects.count() == 1  # and no neighbour report was made of it
+
+
+def test_an_enormous_number_from_someone_paged_is_not_understood_not_a_crash(db, zone: Zone, ana: Responder) -> None:
+    paged_incident(zone)
+    assert text_from(phone_of(1), "2 99999999999999999999") == said(texts.NOT_UNDERSTOOD)
+    assert PageRecipient.objects.get(responder=ana).response == PageResponse.NONE
 
 
 def test_the_second_to_accept_joins(db, zone: Zone, ana: Responder, beto: Responder) -> None:
@@ -327,6 +383,36 @@ def test_a_field_report_by_text(db, zone: Zone, ana: Responder, keyword: str) ->
     assert report.outcome == Outcome.CONFIRMED
     assert report.on_scene
     assert report.verifier == ana.user
+
+
+def test_a_field_report_may_name_its_incident(db, zone: Zone, ana: Responder) -> None:
+    first = paged_incident(zone)
+    text_from(phone_of(1), "1 10")
+    second = paged_incident(zone)
+    text_from(phone_of(1), f"1 5 #{second.pk}")
+
+    reply = text_from(phone_of(1), f"INFORME #{first.pk} 1 two vans")
+
+    assert reply == said(texts.FIELD_REPORT, number=first.pk)
+    report = FieldReport.objects.get()
+    assert (report.incident_id, report.outcome) == (first.pk, Outcome.CONFIRMED)
+    assert text_from(phone_of(1), "INFORME #999999 2") == said(texts.CLOSED, number=999999)
+
+
+@pytest.mark.parametrize("body", ["DONE", "listo", "Terminé.", "LISTO #{n}"])
+def test_done_by_text_ends_the_assignment(db, zone: Zone, ana: Responder, body: str) -> None:
+    incident = paged_incident(zone)
+    text_from(phone_of(1), "1 10")
+
+    assert text_from(phone_of(1), body.format(n=incident.pk)) == said(texts.ENDED, number=incident.pk)
+
+    assert Assignment.objects.get(responder=ana).ended_at is not None
+    assert EventKind.ENDED in IncidentEvent.objects.filter(incident=incident).values_list("kind", flat=True)
+
+
+def test_done_from_someone_with_nothing_to_end_is_a_neighbours_text(db, zone: Zone, ana: Responder) -> None:
+    assert text_from(phone_of(1), "listo") != said(texts.ENDED, number=1)
+    assert not Assignment.objects.exists()
 
 
 def test_a_field_report_without_an_assignment(db, zone: Zone, ana: Responder) -> None:
