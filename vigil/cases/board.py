@@ -27,6 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -71,7 +72,7 @@ def countdown(when: datetime | None, now: datetime) -> str:
         return _("overdue")
     days = (when - now).days
     if days == 0:
-        return _("today") if when.date() == now.date() else _("tomorrow")
+        return _("today") if timezone.localdate(when) == timezone.localdate(now) else _("tomorrow")
     if days == 1:
         return _("tomorrow")
     return ngettext("in %(n)s day", "in %(n)s days", days) % {"n": days}

@@ -20,7 +20,6 @@ stays one GSM-7 segment.
 from __future__ import annotations
 
 import logging
-import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -47,6 +46,7 @@ from vigil.channels import outbox
 from vigil.channels.models import ChannelKind, Endpoint, Purpose
 from vigil.core.audit import audit
 from vigil.core.crypto import blind_index
+from vigil.intake.sms import ascii_only
 from vigil.responders.models import Responder, ResponderStatus
 
 log = logging.getLogger("vigil.cases.reminders")
@@ -96,12 +96,6 @@ def leads() -> list[int]:
 def leads_passed(at: datetime, now: datetime) -> int:
     """How many leads have passed at `now` for something at `at` (largest leads pass first)."""
     return sum(1 for lead in leads() if now >= at - lead * DAY)
-
-
-def ascii_only(text: str) -> str:
-    """The text without accents or other non-ASCII characters (one GSM-7 segment)."""
-    folded = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in folded if ord(c) < 128)
 
 
 def _when(at: datetime) -> dict[str, str]:

@@ -37,6 +37,13 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def ascii_only(text: str) -> str:
+    """The text without accents or other non-ASCII characters: "Pilsén" stays one GSM-7
+    segment instead of turning the whole text into 70-character UCS-2 segments."""
+    folded = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in folded if ord(c) < 128)
+
+
 _TOKEN = re.compile(r"[^\W_]+")
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from vigil.responders.models import (
     Responder,
@@ -254,7 +255,9 @@ def eligible(
             return []
         candidates = candidates.filter(pk__in=on_call_ids)
     responders = list(
-        candidates.filter(current_training_q(role, at.date())).select_related("endpoint", "user").order_by("applied_at")
+        candidates.filter(current_training_q(role, timezone.localdate(at)))
+        .select_related("endpoint", "user")
+        .order_by("applied_at")
     )
     if not responders:
         return []

@@ -33,6 +33,7 @@ from vigil.core import geo
 from vigil.core.audit import audit
 from vigil.incidents.clustering import record_event
 from vigil.incidents.models import OPEN_STATUSES, EventKind, Incident, Status
+from vigil.intake import sms
 from vigil.responders import oncall, texts
 from vigil.responders.models import (
     Assignment,
@@ -74,7 +75,8 @@ def page_body(incident: Incident, language: str) -> str:
     """The page in `language`: the incident number, its kind and zone. No personal data."""
     with translation.override(language):
         what = texts.kind_phrase(incident.kind)
-        zone = incident.zone.name[:40] if incident.zone_id and incident.zone else ""
+        # Accents would make the whole page UCS-2: two or three texts instead of one.
+        zone = sms.ascii_only(incident.zone.name)[:40] if incident.zone_id and incident.zone else ""
         if zone:
             return texts.render(texts.PAGE, number=incident.pk, what=what, zone=zone)
         return texts.render(texts.PAGE_NO_ZONE, number=incident.pk, what=what)

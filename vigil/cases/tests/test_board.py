@@ -3,8 +3,9 @@ cases assigned to them; overdue cases first; the same number of queries for 3 or
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -180,5 +181,9 @@ def test_countdowns_and_initials() -> None:
     assert countdown(now + timedelta(days=5, hours=1), now) == "in 5 days"
     assert countdown(now + timedelta(days=1, hours=1), now) == "tomorrow"
     assert countdown(None, now) == ""
+    # At 5 p.m. in Chicago, 8 p.m. is "today" though it is tomorrow in UTC.
+    evening = datetime(2026, 12, 4, 17, 0, tzinfo=ZoneInfo("America/Chicago")).astimezone(UTC)
+    assert countdown(evening + timedelta(hours=3), evening) == "today"
+    assert countdown(evening + timedelta(hours=8), evening) == "tomorrow"
     assert initials(User(username="lucia.legal")) == "LL"
     assert initials(User(username="x", first_name="Ana", last_name="Ruiz")) == "AR"

@@ -17,6 +17,7 @@ from vigil.cases.models import Case, CaseStatus, Deadline, DeadlineKind, FamilyC
 from vigil.channels.models import Delivery, Endpoint, Message, Purpose
 from vigil.core import schedule
 from vigil.core.models import AuditEvent, Chapter
+from vigil.intake import sms
 
 CHICAGO = ZoneInfo("America/Chicago")
 # Thursday 5 December 2030, 9:00 AM in Chicago.
@@ -149,7 +150,7 @@ def test_the_spanish_text_is_the_spanish_catalogs(hearing: Hearing, case: Case) 
 
     reminders.send_due_reminders(AT - timedelta(days=6))
     with translation.override("es"):
-        expected = reminders.ascii_only(
+        expected = sms.ascii_only(
             translation.gettext(reminders.HEARING_TEXT).format(
                 network=settings.NETWORK_NAME,
                 what=translation.gettext("court hearing"),
@@ -228,7 +229,7 @@ def test_spanish_dates_and_times_follow_the_catalog() -> None:
     afternoon = AT.replace(hour=15, minute=30)
     with translation.override("en"):
         assert reminders._when(afternoon)["time"] == "3:30 PM"
-    assert reminders.ascii_only("miércoles ¿sí?") == "miercoles si?"
+    assert sms.ascii_only("miércoles ¿sí?") == "miercoles si?"
 
 
 def test_the_worker_runs_reminders_every_minute(db: object) -> None:

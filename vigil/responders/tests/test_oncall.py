@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import override_settings
@@ -109,6 +110,15 @@ def test_an_expired_training_does_not_count(chapter, zone, ana):
     Training.objects.filter(responder=ana).update(expires_on=date(2026, 11, 1))
     shift(ana, ShiftKind.OVERRIDE, MONDAY, 1, zone)
     assert oncall.eligible(chapter.pk, [zone.pk], ResponderRole.VERIFIER, MONDAY) == []
+
+
+def test_a_training_counts_all_of_its_last_day_where_the_network_is(chapter, zone, ana):
+    # 8 p.m. on 22 November in Chicago is already the 23rd in UTC.
+    evening = datetime(2026, 11, 22, 20, 0, tzinfo=ZoneInfo("America/Chicago")).astimezone(UTC)
+    Training.objects.filter(responder=ana).update(expires_on=date(2026, 11, 22))
+    shift(ana, ShiftKind.OVERRIDE, evening - timedelta(hours=1), 8, zone)
+    assert oncall.eligible(chapter.pk, [zone.pk], ResponderRole.VERIFIER, evening) == [ana]
+    assert oncall.eligible(chapter.pk, [zone.pk], ResponderRole.VERIFIER, evening + timedelta(hours=4)) == []
 
 
 @override_settings(MAX_SHIFT_HOURS_PER_WEEK=20)

@@ -139,8 +139,9 @@ def test_page_body_has_no_personal_data_and_fits_one_segment(zone: Zone, languag
     )
     incident = IncidentReport.objects.select_related("incident__zone").get(report=report).incident
     long_zone = Zone.objects.create(chapter=zone.chapter, name="Z" * 120, cells=[])
+    accented = Zone.objects.create(chapter=zone.chapter, name="Pilsén Óeste Ñuñoa Río Límite Más Allá", cells=[])
 
-    for where in (zone, long_zone, None):
+    for where in (zone, long_zone, accented, None):
         incident.zone = where
         for kind in ("home", "workplace", "checkpoint", "arrest", "vehicles", "other"):
             incident.kind = kind
