@@ -314,6 +314,7 @@ CASE_EXPORT_APPROVAL = env_bool("VIGIL_CASE_EXPORT_APPROVAL", False)
 CASE_EXPORT_HOURS = env_int("VIGIL_CASE_EXPORT_HOURS", 24, minimum=1, maximum=24 * 14)
 # Distinct cases one person may open within an hour before it is logged as bulk reading (D5).
 CASE_READ_ALERT = env_int("VIGIL_CASE_READ_ALERT", 30, minimum=2)
+CASE_BOARD_PAGE_ALERT = env_int("VIGIL_CASE_BOARD_PAGE_ALERT", 10, minimum=2)
 # Wrong plan codes (panic) or PINs one phone or address may try per hour.
 PLAN_ATTEMPTS_PER_HOUR = env_int("VIGIL_PLAN_ATTEMPTS_PER_HOUR", 5, minimum=1, maximum=100)
 

@@ -30,6 +30,7 @@ security_log = logging.getLogger("vigil.security")
 READ = "case.read"
 STAFF_ROLES = (Role.LEGAL, Role.ADMIN, Role.ORGANIZER, Role.DISPATCHER, Role.VERIFIER)
 BULK_READ = "case.bulk_read"
+BOARD, BOARD_OBJECT = "case.board", "cases.board"
 
 
 def _active(user: Any) -> bool:
@@ -83,9 +84,25 @@ def note_read(user: Any, case: Case, action: str = READ) -> None:
     audit(user, action, case)
     if action != READ:
         return
+    _watch(user, READ, "cases.case", settings.CASE_READ_ALERT, "opened %s cases", case.chapter)
+
+
+def note_board_page(user: Any, page: str, chapter: Any) -> None:
+    """Audit one page of the case board (a list of up to 100 names) and watch for someone
+    walking through page after page: more than CASE_BOARD_PAGE_ALERT different pages in an hour
+    is bulk reading too (D5), as opening cases one by one is."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("note_board_page runs in the transaction of the read")
+    audit(user, BOARD, object_type=BOARD_OBJECT, object_id=page[:64], chapter=chapter)
+    _watch(user, BOARD, BOARD_OBJECT, settings.CASE_BOARD_PAGE_ALERT, "listed %s board pages", chapter)
+
+
+def _watch(user: Any, action: str, object_type: str, limit: int, what: str, chapter: Any) -> None:
+    """One bulk-reading alert per person per hour, when they read more than `limit` distinct
+    objects of this kind in the hour."""
     since = timezone.now() - timedelta(hours=1)
     mine = AuditEvent.objects.filter(actor_id=user.pk, at__gte=since)
-    distinct = mine.filter(action=READ, object_type="cases.case").values("object_id").distinct().count()
-    if distinct > settings.CASE_READ_ALERT and not mine.filter(action=BULK_READ).exists():
-        security_log.warning("bulk reading of case records: user id %s opened %s cases in an hour", user.pk, distinct)
-        audit(user, BULK_READ, object_type="accounts.user", object_id=str(user.pk), chapter=case.chapter)
+    distinct = mine.filter(action=action, object_type=object_type).values("object_id").distinct().count()
+    if distinct > limit and not mine.filter(action=BULK_READ).exists():
+        security_log.warning("bulk reading of case records: user id %s " + what + " in an hour", user.pk, distinct)
+        audit(user, BULK_READ, object_type="accounts.user", object_id=str(user.pk), chapter=chapter)

@@ -115,7 +115,8 @@ def case_board(request: HttpRequest) -> HttpResponse:
         page=request.GET.get("page", 1),
     )
     with transaction.atomic():
-        audit(user, "case.board", object_type="cases.board", chapter=_audit_chapter(user))
+        page = f"{found.tab}/{found.filter}/{found.page.number}"
+        access.note_board_page(user, page, _audit_chapter(user))
     context = {"board": found, "may_open": board.may_open_cases(user), "filters": board.FILTERS}
     return render(request, "cases/board.html", context)
 

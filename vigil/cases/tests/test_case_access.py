@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from conftest import login
 from vigil.accounts.models import User
+from vigil.cases import board
 from vigil.cases.models import Case, CaseNote, Task
 from vigil.cases.tests.core_fixtures import assign, make_incident, open_case
 from vigil.core.models import AuditEvent, Chapter, Zone
@@ -169,3 +170,26 @@ def test_reading_many_cases_in_an_hour_writes_one_bulk_read_row(
         client.get(reverse("case_detail", args=[case.pk]))
 
     assert AuditEvent.objects.filter(action="case.bulk_read", actor=legal_coordinator).count() == 1
+
+
+def test_walking_the_board_page_after_page_is_bulk_reading_too(
+    client: Client, legal_coordinator: User, chapter: Chapter, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board lists names without opening cases: an insider paging through all of it must
+    trip the same alert (D5). Refreshing the page she works from does not."""
+    monkeypatch.setattr(board, "PAGE_SIZE", 1)
+    settings.CASE_BOARD_PAGE_ALERT = 2
+    for n in range(4):
+        open_case(chapter, legal_coordinator, name=f"Person {n}")
+    login(client, legal_coordinator)
+    for _refresh in range(5):
+        assert client.get(reverse("case_board")).status_code == 200
+    client.get(reverse("case_board"), {"page": 2})
+    assert not AuditEvent.objects.filter(action="case.bulk_read").exists()
+
+    client.get(reverse("case_board"), {"page": 3})
+    client.get(reverse("case_board"), {"page": 4})
+
+    assert AuditEvent.objects.filter(action="case.bulk_read", actor=legal_coordinator).count() == 1
+    pages = AuditEvent.objects.filter(action="case.board", actor=legal_coordinator)
+    assert set(pages.values_list("object_id", flat=True)) == {"open/all/1", "open/all/2", "open/all/3", "open/all/4"}
