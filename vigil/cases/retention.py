@@ -18,7 +18,7 @@ VIGIL_CASE_RETENTION_DAYS), in its own transaction:
 
 What is KEPT (it names nobody): the case number and chapter, when and how it was opened
 (opened_at, opened_from, opened_by, incident id), closed_at/closed_by and the outcome, the
-detention rows (facility and dates) with the current facility, the representation kind, and
+detention rows (facility and dates; a place typed in by hand is blanked) with the current facility, the representation kind, and
 the bond fund's accounting (bond_status, bond_amount, bond_paid_at).
 
 A crash leaves each case either untouched or fully shredded (one transaction each), and the
@@ -46,6 +46,7 @@ from vigil.cases.models import (
     CaseStatus,
     Child,
     Deadline,
+    Detention,
     ExportRequest,
     FamilyContact,
     Hearing,
@@ -105,6 +106,8 @@ def shred_case(case_id: Any, now: datetime) -> bool:
             else:
                 model.objects.filter(case_id=case.pk).delete()
         Case.objects.filter(pk=case.pk).update(**_cleared_case_columns(), status=CaseStatus.SHREDDED, shredded_at=now)
+        # The history stays by facility and dates; a place staff typed in is free text: it goes.
+        Detention.objects.filter(case_id=case.pk).exclude(facility_other="").update(facility_other="")
         if case.data_key_id is not None:
             rowkeys.shred(case.data_key_id)
         outbox.release_endpoints(endpoints)

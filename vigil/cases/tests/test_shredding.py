@@ -123,6 +123,7 @@ def test_shredding_deletes_the_family_contacts_phone_and_email_unless_another_ca
     case = full_case(chapter, legal_coordinator)
     other = full_case(chapter, legal_coordinator, name="Someone else", a_number="A-987-654-321")
     with transaction.atomic():
+        Detention.objects.create(case=case, facility_other="Ana's cousin's house", from_at=timezone.now())
         actions.store_family_contact(
             case, name="Ana", phone="+13125550177", email="ana@example.org", actor=legal_coordinator
         )
@@ -139,6 +140,8 @@ def test_shredding_deletes_the_family_contacts_phone_and_email_unless_another_ca
     assert not endpoint(phone_index("+13125550177"))
     assert not endpoint(blind_index("ana@example.org", purpose="email"))
     assert endpoint(phone_index("+13125550178"))  # the open case still keeps Leo informed
+    # A place typed in by hand is free text: it does not outlive the case either.
+    assert not Detention.objects.filter(case=case).exclude(facility_other="").exists()
 
 
 def test_shredding_is_idempotent_and_leaves_open_and_not_yet_due_cases_alone(
