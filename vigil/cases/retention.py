@@ -18,8 +18,9 @@ VIGIL_CASE_RETENTION_DAYS), in its own transaction:
 
 What is KEPT (it names nobody): the case number and chapter, when and how it was opened
 (opened_at, opened_from, opened_by, incident id), closed_at/closed_by and the outcome, the
-detention rows (facility and dates; a place typed in by hand is blanked) with the current facility, the representation kind, and
-the bond fund's accounting (bond_status, bond_amount, bond_paid_at).
+detention rows (facility and dates; a place typed in by hand is blanked) with the current
+facility, the representation kind, and the bond fund's accounting (bond_status, bond_amount,
+bond_paid_at).
 
 A crash leaves each case either untouched or fully shredded (one transaction each), and the
 next run carries on: the job is idempotent. After a batch the SQLite WAL is checkpointed
