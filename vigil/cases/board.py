@@ -47,6 +47,7 @@ from vigil.cases.models import (
 )
 from vigil.core.fields import LockedValue
 from vigil.core.phones import InvalidPhone, normalize_phone, phone_index
+from vigil.responders.models import ResponderStatus
 
 PAGE_SIZE = 100
 FILTERS = ("all", "mine", "overdue")
@@ -275,6 +276,15 @@ def chapter_staff(chapter_id: int) -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def assignable_people(chapter_id: int) -> QuerySet[User]:
+    """Who may be assigned to a case: the chapter's active staff, and its approved volunteers
+    with a login (an accompaniment driver, an interpreter). An assigned volunteer gets the
+    hearing and deadline reminders and nothing else: volunteers have no case pages."""
+    volunteers = Q(role=Role.VOLUNTEER, responder__chapter_id=chapter_id, responder__status=ResponderStatus.APPROVED)
+    staff = Q(chapters=chapter_id, role__in=access.STAFF_ROLES)
+    return User.objects.filter(staff | volunteers, is_active=True).distinct().order_by("role", "username")
 
 
 def may_open_cases(user: Any) -> bool:

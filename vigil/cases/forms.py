@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vigil.accounts.models import User
 from vigil.cases.actions import LONG, SHORT, PersonInput, normalize_a_number
-from vigil.cases.board import NEEDS, chapter_staff
+from vigil.cases.board import NEEDS, assignable_people, chapter_staff
 from vigil.core.forms import LocalDateTimeField
 from vigil.core.phones import InvalidPhone, normalize_phone
 
@@ -141,4 +141,4 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, chapter_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = chapter_staff(chapter_id)  # type: ignore[attr-defined]
+        self.fields["user"].queryset = assignable_people(chapter_id)  # type: ignore[attr-defined]

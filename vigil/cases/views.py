@@ -264,7 +264,7 @@ def _detail_context(user: User, case: Case) -> dict[str, Any]:
         "notes": [] if shredded else list(case.notes.select_related("author")),
         "assignments": assignments,
         "staff": staff,
-        "assignable": [u for u in staff if u.pk not in assigned_ids],
+        "assignable": [u for u in board.assignable_people(case.chapter_id) if u.pk not in assigned_ids],
         "is_legal": access.is_legal(user),
         "incident_link": _incident_link(user, case),
         "days_detained": max(0, ((case.closed_at or now) - (case.taken_at or case.opened_at)).days),
@@ -394,7 +394,7 @@ def case_assign(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         return closed
     form = AssignForm(request.POST, chapter_id=case.chapter_id)
     if not form.is_valid():
-        return _render_detail(request, user, case, error=_("Choose a staff member of this chapter."), status=400)
+        return _render_detail(request, user, case, error=_("Choose someone of this chapter."), status=400)
     member, op = form.cleaned_data["user"], form.cleaned_data["op"]
 
     def change(locked: Case) -> str:

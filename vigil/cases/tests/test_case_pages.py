@@ -326,6 +326,22 @@ def test_the_legal_team_assigns_and_unassigns_staff(
     assert AuditEvent.objects.filter(action="case.unassign", object_id=str(case.pk)).count() == 1
 
 
+def test_a_volunteer_can_be_assigned_for_the_reminders_but_still_sees_no_case(
+    client: Client, legal_coordinator: User, volunteer: User, chapter: Chapter
+) -> None:
+    case = open_case(chapter, legal_coordinator)
+    login(client, legal_coordinator)
+    page = client.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert "vale.volunteer" in page  # offered in the assign list
+
+    assert (
+        client.post(reverse("case_assign", args=[case.pk]), {"op": "add", "user": str(volunteer.pk)}).status_code == 302
+    )
+
+    assert case.assignments.filter(user=volunteer).exists()
+    assert login(Client(), volunteer).get(reverse("case_detail", args=[case.pk])).status_code == 404
+
+
 def test_xss_in_names_and_notes_is_rendered_escaped(client: Client, legal_coordinator: User, chapter: Chapter) -> None:
     case = open_case(chapter, legal_coordinator, name=XSS, summary=XSS)
     login(client, legal_coordinator)
