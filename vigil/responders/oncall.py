@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from vigil.responders.models import (
+    PageRecipient,
     Responder,
     ResponderStatus,
     Rotation,
@@ -60,13 +61,18 @@ def current_training_q(role: str, today: date) -> Q:
 
 
 def responder_for_phone_index(index: str) -> Responder | None:
-    """The approved responder texting from this number (keyed index), or None."""
+    """The approved responder texting from this number (keyed index), or None. Someone on two
+    chapters' rosters with one phone is the entry that was paged most recently, so
+    "1 10" answers the page they just got, whichever chapter sent it."""
     if not index:
         return None
+    entries = Responder.objects.select_related("user", "endpoint").filter(
+        phone_index=index, status=ResponderStatus.APPROVED
+    )
+    last_paged = PageRecipient.objects.filter(responder=OuterRef("pk")).order_by("-paged_at").values("paged_at")[:1]
     return (
-        Responder.objects.select_related("user", "endpoint")
-        .filter(phone_index=index, status=ResponderStatus.APPROVED)
-        .order_by("applied_at")
+        entries.annotate(last_paged=Subquery(last_paged))
+        .order_by(F("last_paged").desc(nulls_last=True), "applied_at", "pk")
         .first()
     )
 

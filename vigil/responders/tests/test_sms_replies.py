@@ -218,6 +218,19 @@ def test_an_enormous_number_from_someone_paged_is_not_understood_not_a_crash(db,
     assert PageRecipient.objects.get(responder=ana).response == PageResponse.NONE
 
 
+def test_one_phone_on_two_chapters_rosters_answers_the_page_it_just_got(
+    db, zone: Zone, other_zone: Zone, ana: Responder
+) -> None:
+    in_cicero = make_responder(other_zone.chapter, 1, home_zones=[other_zone])  # Ana's phone, both rosters
+    put_on_call(in_cicero, other_zone)
+    incident = paged_incident(other_zone)
+
+    assert text_from(phone_of(1), "1 10") == said(texts.LEAD, number=incident.pk)
+
+    assert Paging.objects.get(incident=incident).lead == in_cicero
+    assert not Assignment.objects.filter(responder=ana).exists()
+
+
 def test_the_second_to_accept_joins(db, zone: Zone, ana: Responder, beto: Responder) -> None:
     incident = paged_incident(zone)
     text_from(phone_of(1), "1 15")
