@@ -254,7 +254,9 @@ def eligible(
         endpoint__disabled_at__isnull=True,
     ).filter(Q(rest_until__isnull=True) | Q(rest_until__lte=at))
     if backup:
-        candidates = candidates.filter(is_backup=True)
+        # The backup list has no schedule, but someone who texted OFF is off.
+        off = Shift.objects.filter(responder=OuterRef("pk"), kind=ShiftKind.OFF, starts_at__lte=at, ends_at__gt=at)
+        candidates = candidates.filter(is_backup=True).exclude(Exists(off))
     else:
         on_call_ids = list(on_call(zone_ids, at))
         if not on_call_ids:

@@ -136,6 +136,14 @@ def test_the_backup_list_is_paged_whatever_the_schedule(chapter, zone, ana):
     assert oncall.eligible(chapter.pk, [zone.pk], ResponderRole.VERIFIER, MONDAY, backup=True) == [backup]
 
 
+def test_a_backup_who_texted_off_is_not_paged(chapter, zone):
+    backup = volunteer(chapter, 9, backup=True)
+    shift(backup, ShiftKind.OFF, MONDAY - timedelta(hours=1), 4, None)
+    assert oncall.eligible(chapter.pk, [zone.pk], ResponderRole.VERIFIER, MONDAY, backup=True) == []
+    later = MONDAY + timedelta(hours=3)
+    assert oncall.eligible(chapter.pk, [zone.pk], ResponderRole.VERIFIER, later, backup=True) == [backup]
+
+
 def test_hours_count_overlapping_zones_once_and_cut_out_off_time(chapter, zone, other_zone, ana):
     other = Zone.objects.create(chapter=chapter, name="Little Village")
     shift(ana, ShiftKind.OVERRIDE, MONDAY, 4, zone)
