@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from vigil.intake import sms
 from vigil.responders import availability, oncall, paging, texts
@@ -286,7 +286,10 @@ def _handle(responder: Responder, context: sms.SmsContext) -> sms.Handled | None
         return sms.Handled(texts.render(texts.AVAILABLE, hours=length))
     if _is_off(text):
         shift = availability.store_off(responder, now)
-        until = timezone.localtime(shift.ends_at).strftime("%H:%M")
+        ends = timezone.localtime(shift.ends_at)
+        # "18:00" today; "Sat 06:00" (in their language) when it runs past midnight.
+        same_day = ends.date() == timezone.localtime(now).date()
+        until = ends.strftime("%H:%M") if same_day else sms.ascii_only(formats.date_format(ends, "D H:i"))
         return sms.Handled(texts.render(texts.OFF, until=until))
     field = _FIELD.match(text)
     if field is not None:

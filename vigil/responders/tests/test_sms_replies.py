@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from vigil.alerts import sms_keywords
 from vigil.alerts.models import Subscriber, SubscriberStatus
@@ -346,6 +346,11 @@ def test_off_takes_them_off_call(db, zone: Zone, ana: Responder, body: str) -> N
     assert reply is not None and reply.startswith(said(texts.OFF, until="")[:20])
     # Until the end of their rotation slot (12 hours from an hour ago).
     assert timedelta(hours=10) < shift.ends_at - shift.starts_at <= timedelta(hours=11)
+    ends = timezone.localtime(shift.ends_at)
+    if ends.date() != timezone.localdate():  # past midnight: the day is named too
+        assert sms.ascii_only(formats.date_format(ends, "D H:i")) in reply
+    else:
+        assert ends.strftime("%H:%M") in reply
     incident = paged_incident(zone)
     assert not PageRecipient.objects.filter(paging__incident=incident).exists()
 
@@ -372,7 +377,7 @@ def test_available_from_someone_not_on_the_roster_is_not_ours(db, zone: Zone) ->
 def test_every_reply_fits_one_segment(language: str) -> None:
     with translation.override(language):
         longest = max((texts.kind_phrase(kind) for kind in texts.KIND_PHRASES), key=len)
-    values = {"number": 123456, "hours": 24, "until": "23:59", "what": longest, "zone": "Z" * 40}
+    values = {"number": 123456, "hours": 24, "until": "mie 23:59", "what": longest, "zone": "Z" * 40}
     for name in dir(texts):
         value = getattr(texts, name)
         if name.isupper() and isinstance(value, str):
