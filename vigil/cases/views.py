@@ -188,10 +188,11 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 
 def _incident_facts(incident: Incident) -> tuple[str, str]:
-    """Where it happened and who reported it, as precisely as staff can read them: zone, ZIP
-    and the first report's address; each report's channel, time and call-back number while
-    intake still keeps it (sealed with the network's key; skipped when it cannot be opened).
-    Both land in the case sealed with the case's own key."""
+    """Where it happened and who reported it: zone, ZIP and the first report's address; each
+    report's channel and time, and whether the reporter left a call-back number. The number
+    itself stays with intake, which purges it after VIGIL_RETAIN_CONTACT_DAYS (DESIGN.md
+    invariant 6): a neighbour who reported a raid did not agree to sit in a legal file for the
+    life of the case. The dispatcher can read it on the incident until then."""
     parts = [p for p in (incident.zone.name if incident.zone else "", incident.zip_code) if p]
     reporters: list[str] = []
     for report in Report.objects.filter(link__incident=incident).order_by("received_at")[:20]:
@@ -199,9 +200,8 @@ def _incident_facts(incident: Incident) -> tuple[str, str]:
         if address and not isinstance(address, LockedValue) and len(parts) < 3:
             parts.append(str(address))
         line = f"{report.get_channel_display()} {timezone.localtime(report.received_at):%Y-%m-%d %H:%M}"
-        phone = report.contact_phone
-        if phone and not isinstance(phone, LockedValue):
-            line += " (" + str(phone) + ")"
+        if report.contact_phone:
+            line += " (" + _("left a call-back number: ask the dispatcher") + ")"
         reporters.append(line)
     return ", ".join(parts), "; ".join(reporters)
 
