@@ -317,6 +317,7 @@ CASE_READ_ALERT = env_int("VIGIL_CASE_READ_ALERT", 30, minimum=2)
 CASE_BOARD_PAGE_ALERT = env_int("VIGIL_CASE_BOARD_PAGE_ALERT", 10, minimum=2)
 # Wrong plan codes (panic) or PINs one phone or address may try per hour.
 PLAN_ATTEMPTS_PER_HOUR = env_int("VIGIL_PLAN_ATTEMPTS_PER_HOUR", 5, minimum=1, maximum=100)
+PLAN_GUESS_ALERT = env_int("VIGIL_PLAN_GUESS_ALERT", 50, minimum=1)
 
 WORKER_HEARTBEAT_SECONDS = env_int("VIGIL_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 

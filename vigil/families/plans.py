@@ -11,6 +11,7 @@ ever logged.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ from vigil.channels.models import ChannelKind, Endpoint
 from vigil.core import geo, ratelimit
 from vigil.core.audit import audit
 from vigil.core.crypto import blind_index, rate_key
-from vigil.core.models import Chapter, RateBucket, Zone
+from vigil.core.models import AuditEvent, Chapter, RateBucket, Zone
 from vigil.core.phones import InvalidPhone, normalize_phone, phone_index
 from vigil.core.rowkeys import new_data_key, shred
 from vigil.families.models import Plan, PlanContact
 
 ACTOR = "public:plan"
+GUESSING = "plan.guessing"
+security_log = logging.getLogger("vigil.security")
 LANGUAGES = ("en", "es")
 CODE_DIGITS = 6
 MAX_CONTACTS = 5
@@ -117,8 +120,21 @@ def attempts_spent(value: str, *, purpose: str, limit: int, window: timedelta = 
 
 
 def count_failure(value: str, *, purpose: str) -> None:
-    """Count one wrong code or PIN against `value` (an IP, a phone, a user id)."""
+    """Count one wrong code or PIN against `value` (an IP, a phone, a user id), and against the
+    whole network: someone with many phones gets PLAN_ATTEMPTS_PER_HOUR tries on each, so more
+    than PLAN_GUESS_ALERT wrong tries in an hour across the network is flagged (security log
+    and a `plan.guessing` audit row, once an hour) for the admins. Panics are never blocked:
+    a family's real one must get through during an attack."""
     ratelimit.hit(value, purpose=purpose, limit=settings.PLAN_ATTEMPTS_PER_HOUR, window=HOUR)
+    if ratelimit.hit("network", purpose="plan-guess", limit=settings.PLAN_GUESS_ALERT, window=HOUR):
+        return
+    with transaction.atomic():
+        if AuditEvent.objects.filter(action=GUESSING, at__gte=timezone.now() - HOUR).exists():
+            return
+        security_log.warning(
+            "plan codes or PINs are being guessed: over %s wrong tries in an hour", settings.PLAN_GUESS_ALERT
+        )
+        audit(ACTOR, GUESSING, object_type="families.plan", object_id="network")
 
 
 def chapter_for_zip(zip_code: str) -> Chapter:

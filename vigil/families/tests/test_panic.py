@@ -115,6 +115,21 @@ def test_after_five_wrong_codes_in_an_hour_even_the_right_code_is_refused(rosa_p
     assert PanicEvent.objects.filter(plan=plan).count() == 1
 
 
+def test_guessing_from_many_phones_is_flagged_once_and_blocks_no_real_panic(rosa_plan, settings, caplog):
+    from vigil.families.plans import GUESSING
+
+    settings.PLAN_GUESS_ALERT = 3
+    plan, code = rosa_plan
+    wrong = [f"{n:06d}" for n in range(1, 10) if f"{n:06d}" != code]
+    for n, attempt in enumerate(wrong[:6]):
+        assert text_via_webhook(f"+1872555{n:04d}", f"DETAINED {attempt}") == received("en")
+
+    assert AuditEvent.objects.filter(action=GUESSING).count() == 1
+    assert "being guessed" in caplog.text and code not in caplog.text
+    text_via_webhook(MARTA, f"DETAINED {code}")  # the family's real panic still goes out
+    assert PanicEvent.objects.filter(plan=plan).count() == 1
+
+
 def test_four_wrong_codes_do_not_lock_out_the_right_one(rosa_plan, settings):
     settings.PLAN_ATTEMPTS_PER_HOUR = 5
     _plan, code = rosa_plan
