@@ -131,13 +131,15 @@ def object_ids(
 
 def case_objects(zone: Any, legal: User) -> dict[str, str]:
     """A Pilsen case nobody is assigned to (with a hearing, a deadline and an export the legal
-    coordinator asked for), a published campaign, and a family plan whose member consented."""
+    coordinator asked for), a published campaign with a supporter who asked for updates, and a
+    family plan whose member consented."""
     from datetime import timedelta
 
     from django.db import transaction
     from django.utils import timezone
 
     from vigil.cases.actions import PersonInput, open_case
+    from vigil.cases.campaigns import sign
     from vigil.cases.models import Campaign, Deadline, ExportRequest, Hearing
     from vigil.families.plans import ContactInput, PlanInput, create_plan, set_consent
 
@@ -154,6 +156,8 @@ def case_objects(zone: Any, legal: User) -> dict[str, str]:
         campaign = Campaign(case=case, slug="matrix-campaign", consent_at=now, published_at=now)
         campaign.title = "Free Matrix"
         campaign.save()
+    campaign.case = case
+    supporter = sign(campaign, name="", show_name=False, email="supporter@example.org", updates=True, now=now)
     plan, _code, _pin = create_plan(
         PlanInput(
             name="Matrix",
@@ -170,6 +174,7 @@ def case_objects(zone: Any, legal: User) -> dict[str, str]:
         "task_id": str(case.tasks.first().pk),  # type: ignore[union-attr]
         "export_id": str(export.pk),
         "slug": campaign.slug,
+        "signature_id": str(supporter.pk),
         "plan_id": str(plan.pk),
     }
 

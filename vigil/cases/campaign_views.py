@@ -7,18 +7,20 @@ the rate limit counts per source under a keyed hash (no IP address is stored).
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vigil.cases import campaigns
 from vigil.cases.closing_forms import SignForm
-from vigil.cases.models import Campaign
+from vigil.cases.models import Campaign, Signature
 from vigil.core import ratelimit
 from vigil.core.http import client_ip
 
@@ -47,6 +49,7 @@ def _page(
         "petition": str(campaign.petition or ""),
         "count": campaign.signatures.count(),
         "names": campaigns.shown_names(campaign),
+        "updates": campaigns.updates_of(campaign),
         "form": form or SignForm(),
         "notice": notice,
         "signed": request.GET.get("signed") == "1" and form is None,
@@ -78,5 +81,20 @@ def campaign_sign(request: HttpRequest, slug: str) -> HttpResponse:
         email=data["email"] or "",
         updates=data["updates"],
         now=timezone.now(),
+        language=get_language() or "en",
     )
     return redirect(reverse("campaign_page", args=[campaign.slug]) + "?signed=1#sign")
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_stop(request: HttpRequest, slug: str, signature_id: uuid.UUID) -> HttpResponse:
+    """The stop link in every update. GET asks (mail scanners follow links), POST forgets the
+    email. A link that is wrong, used or for a shredded campaign answers the same 404."""
+    exists = Signature.objects.filter(pk=signature_id, campaign__slug=slug, email_endpoint__isnull=False).exists()
+    if request.method == "GET":
+        if not exists:
+            raise Http404
+        return render(request, "cases/public/stop.html", {"stopped": False})
+    if not campaigns.stop_updates(slug, signature_id):
+        raise Http404
+    return render(request, "cases/public/stop.html", {"stopped": True})

@@ -14,15 +14,22 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from vigil.cases.closing import ClosingError
-from vigil.cases.models import Campaign, Case, CaseStatus, Signature
+from vigil.cases.models import Campaign, CampaignUpdate, Case, CaseStatus, Signature
+from vigil.channels import outbox
+from vigil.channels.models import ChannelKind, Purpose
 from vigil.core.audit import audit
+from vigil.core.crypto import blind_index
 from vigil.core.fields import LockedValue
 
 SLUG_BYTES = 9  # 12 URL-safe characters
@@ -37,6 +44,7 @@ SIGNER_NAME_MAX = 100
 EMAIL_MAX = 254
 # Signatures shown by name on the public page (the newest ones who asked to be listed).
 NAMES_SHOWN = 30
+LANGUAGES = ("en", "es")
 
 _PHONE_CHARS = re.compile(r"[^\d+]")
 
@@ -199,14 +207,21 @@ def public_campaign(slug: str) -> Campaign | None:
 
 
 @transaction.atomic(durable=True)
-def sign(campaign: Campaign, *, name: str, show_name: bool, email: str, updates: bool, now: datetime) -> Signature:
-    """One signature. The name is stored only with `show_name`, the email only with
-    `updates`; nothing else about the supporter is."""
-    signature = Signature(campaign=campaign, signed_at=now)
+def sign(
+    campaign: Campaign, *, name: str, show_name: bool, email: str, updates: bool, now: datetime, language: str = "en"
+) -> Signature:
+    """One signature. The name is stored only with `show_name`, the email (and the endpoint
+    the updates go to) only with `updates`; nothing else about the supporter is."""
+    signature = Signature(campaign=campaign, signed_at=now, language=language if language in LANGUAGES else "en")
     name = name.strip()[:SIGNER_NAME_MAX] if show_name else ""
     email = email.strip()[:EMAIL_MAX] if updates else ""
     signature.display_name = name
     signature.email = email
+    if email:
+        address = email.lower()
+        signature.email_endpoint = outbox.endpoint_for(
+            campaign.case.chapter_id, ChannelKind.EMAIL, address, blind_index(address, purpose="email")
+        )
     signature.save(force_insert=True)
     audit(
         "public",
@@ -228,3 +243,89 @@ def shown_names(campaign: Campaign) -> list[str]:
         if value and not isinstance(value, LockedValue):
             names.append(str(value))
     return names
+
+
+# --- Updates to supporters -----------------------------------------------------------------
+
+UPDATE_MAX = 2000
+UPDATE_VALID_FOR = timedelta(days=3)
+UPDATES_SHOWN = 20
+UPDATE_SUBJECT = gettext_noop("{network}: news from the campaign “{title}”")
+UPDATE_TEXT = gettext_noop(
+    "{body}\n\nThe campaign: {page}\n\nYou get this because you signed and asked for updates. To stop them: {stop}"
+)
+
+
+def _public_url(name: str, *args: Any) -> str:
+    return settings.PUBLIC_URL + reverse(name, args=args)
+
+
+@transaction.atomic(durable=True)
+def post_update(case: Case, body: str, *, acting_user: Any, now: datetime) -> CampaignUpdate:
+    """Post news on the public page and email it to every supporter who asked for updates, in
+    the language they signed in, each with their own stop link. Only a published campaign."""
+    _writable(case)
+    campaign = Campaign.objects.select_for_update().filter(case=case).first()
+    if campaign is None or not campaign.is_public:
+        raise ClosingError(_("Publish the campaign before posting updates."))
+    campaign.case = case
+    if is_locked(campaign):
+        raise ClosingError(_("The data key is not loaded, so the campaign cannot be updated now."))
+    text = body.strip()[:UPDATE_MAX]
+    if not text:
+        raise ClosingError(_("Write the update first."))
+    update = CampaignUpdate(campaign=campaign, posted_at=now, posted_by=acting_user)
+    update.body = text
+    page = _public_url("campaign_page", campaign.slug)
+    title = str(campaign.title or "")
+    supporters = campaign.signatures.filter(email_endpoint__isnull=False, email_endpoint__disabled_at__isnull=True)
+    supporters = supporters.select_related("email_endpoint")
+    for signature in supporters.order_by("signed_at"):
+        stop = _public_url("campaign_stop", campaign.slug, signature.pk)
+        with translation.override(signature.language):
+            subject = gettext(UPDATE_SUBJECT).format(network=settings.NETWORK_NAME, title=title)[:200]
+            message = gettext(UPDATE_TEXT).format(body=text, page=page, stop=stop)
+        assert signature.email_endpoint is not None
+        outbox.queue(
+            chapter_id=case.chapter_id,
+            purpose=Purpose.CAMPAIGN,
+            recipients=[(signature.language, signature.email_endpoint)],
+            text_for=lambda _language, message=message: message,  # type: ignore[misc]
+            subject=subject,
+            now=now,
+            valid_until=now + UPDATE_VALID_FOR,
+        )
+        update.emailed += 1
+    update.save(force_insert=True)
+    audit(acting_user, "case.campaign_update", case)
+    return update
+
+
+def updates_of(campaign: Campaign) -> list[tuple[datetime, str]]:
+    """The newest updates for the public page: (when, text)."""
+    shown: list[tuple[datetime, str]] = []
+    for update in campaign.updates.order_by("-posted_at")[:UPDATES_SHOWN]:
+        update.campaign = campaign
+        body = update.body
+        if body and not isinstance(body, LockedValue):
+            shown.append((update.posted_at, str(body)))
+    return shown
+
+
+@transaction.atomic(durable=True)
+def stop_updates(slug: str, signature_id: Any) -> bool:
+    """The supporter's stop link: forget their email and release its endpoint. The signature
+    still counts. False when there is no such signature (or it already stopped)."""
+    signature = (
+        Signature.objects.select_for_update(of=("self",))
+        .filter(pk=signature_id, campaign__slug=slug, email_endpoint__isnull=False)
+        .first()
+    )
+    if signature is None:
+        return False
+    endpoint_id = signature.email_endpoint_id
+    Signature.objects.filter(pk=signature.pk).update(email=None, email_endpoint=None)
+    if endpoint_id is not None:
+        outbox.release_endpoints([endpoint_id])
+    audit("public", "campaign.stop_updates", object_type="cases.campaign", object_id=str(signature.campaign_id))
+    return True

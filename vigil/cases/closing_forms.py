@@ -91,6 +91,15 @@ class CampaignForm(_NoNul, forms.Form):
         )
 
 
+class CampaignUpdateForm(_NoNul, forms.Form):
+    body = forms.CharField(
+        label=_("Update for the public page and the supporters' email"),
+        max_length=campaigns.UPDATE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Public text: what the family agreed may be public, nothing more."),
+    )
+
+
 class SignForm(_NoNul, forms.Form):
     name = forms.CharField(label=_("Your name (optional)"), max_length=campaigns.SIGNER_NAME_MAX, required=False)
     show_name = forms.BooleanField(label=_("Show my name on this page"), required=False)

@@ -24,12 +24,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vigil.accounts.models import Role, User
 from vigil.cases import access, campaigns, closing, exports
 from vigil.cases.closing import ClosingError
-from vigil.cases.closing_forms import CampaignForm, CloseForm, ConsentForm, ExportForm
+from vigil.cases.closing_forms import CampaignForm, CampaignUpdateForm, CloseForm, ConsentForm, ExportForm
 from vigil.cases.models import Campaign, Case, ExportFormat, ExportRequest
 from vigil.core.audit import audit
 
@@ -205,6 +206,7 @@ def _campaign_page(
     *,
     consent_form: ConsentForm | None = None,
     form: CampaignForm | None = None,
+    update_form: CampaignUpdateForm | None = None,
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -220,7 +222,7 @@ def _campaign_page(
     counts = {"signatures": 0, "updates": 0}
     if campaign is not None:
         counts["signatures"] = campaign.signatures.count()
-        counts["updates"] = campaign.signatures.filter(email__isnull=False).count()
+        counts["updates"] = campaign.signatures.filter(email_endpoint__isnull=False).count()
     context = {
         "case": case,
         "campaign": campaign,
@@ -230,6 +232,8 @@ def _campaign_page(
         "form": form,
         "error": error,
         "counts": counts,
+        "update_form": update_form or CampaignUpdateForm(),
+        "updates": campaigns.updates_of(campaign) if campaign is not None and not campaigns.is_locked(campaign) else [],
         "public_url": request.build_absolute_uri(reverse("campaign_page", args=[campaign.slug])) if campaign else "",
         "officials": campaigns.officials(str(campaign.officials or "")) if campaign else [],
     }
@@ -275,6 +279,22 @@ def case_campaign(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         elif action == "unpublish":
             campaigns.unpublish(case, acting_user=user, now=now)
             messages.success(request, _("The campaign page is no longer public."))
+        elif action == "post_update":
+            update_form = CampaignUpdateForm(request.POST)
+            if not update_form.is_valid():
+                return _campaign_page(
+                    request, case, update_form=update_form, error=_("Please correct the form."), status=400
+                )
+            update = campaigns.post_update(case, update_form.cleaned_data["body"], acting_user=user, now=now)
+            messages.success(
+                request,
+                ngettext(
+                    "Update posted and emailed to %(n)s supporter.",
+                    "Update posted and emailed to %(n)s supporters.",
+                    update.emailed,
+                )
+                % {"n": update.emailed},
+            )
         else:
             return _campaign_page(request, case, error=_("Unknown action."), status=400)
     except ClosingError as problem:

@@ -420,3 +420,24 @@ class Signature(models.Model):
     signed_at = models.DateTimeField()
     display_name = RowKeyTextField(key_path="campaign.case.data_key")
     email = RowKeyTextField(key_path="campaign.case.data_key")
+    # The language of the page they signed on: their updates come in it.
+    language = models.CharField(max_length=8, default="en")
+    # Where their updates go (vigil.channels); released when they stop or the case is shredded.
+    email_endpoint = models.ForeignKey(
+        "channels.Endpoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+
+class CampaignUpdate(models.Model):
+    """News the legal team posts on the campaign page and emails to the supporters who asked
+    for updates. Public text, sealed with the case key like the rest of the campaign."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="updates")
+    posted_at = models.DateTimeField()
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = RowKeyTextField(key_path="campaign.case.data_key")
+    # How many supporters it was emailed to.
+    emailed = models.PositiveIntegerField(default=0)

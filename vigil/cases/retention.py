@@ -26,8 +26,8 @@ A crash leaves each case either untouched or fully shredded (one transaction eac
 next run carries on: the job is idempotent. After a batch the SQLite WAL is checkpointed
 (vigil.core.retention.checkpoint_wal) so the deleted pages do not linger in `-wal`.
 
-The channels endpoints the family contacts' reminders went to (their phone and email) are
-deleted with them, unless something else still uses them: a subscriber, a volunteer, another
+The channels endpoints the family contacts' reminders and the supporters' campaign updates went
+to (phones and emails) are deleted with them, unless something else still uses them: a subscriber, a volunteer, another
 case (vigil.channels.outbox.release_endpoints).
 """
 
@@ -41,6 +41,7 @@ from django.db import transaction
 
 from vigil.cases.models import (
     Campaign,
+    CampaignUpdate,
     Case,
     CaseAssignment,
     CaseNote,
@@ -69,6 +70,7 @@ EVERY = 3600
 # Child rows holding only personal data, children of children first.
 PERSONAL_ROWS: tuple[type[Any], ...] = (
     Signature,
+    CampaignUpdate,
     Campaign,
     ExportRequest,
     FamilyContact,
@@ -101,8 +103,10 @@ def shred_case(case_id: Any, now: datetime) -> bool:
             return False
         contacts = FamilyContact.objects.filter(case_id=case.pk)
         endpoints = [pk for pair in contacts.values_list("sms_endpoint_id", "email_endpoint_id") for pk in pair if pk]
+        supporters = Signature.objects.filter(campaign__case_id=case.pk, email_endpoint__isnull=False)
+        endpoints += list(supporters.values_list("email_endpoint_id", flat=True))
         for model in PERSONAL_ROWS:
-            if model is Signature:
+            if model in (Signature, CampaignUpdate):
                 model.objects.filter(campaign__case_id=case.pk).delete()
             else:
                 model.objects.filter(case_id=case.pk).delete()

@@ -68,6 +68,8 @@ class Purpose(models.TextChoices):
     # A family's own words to their emergency contacts (vigil.families): the one purpose whose
     # text is personal, so it is kept in `sealed_body`, never in `body`.
     PANIC = "panic", _("Emergency message")
+    # A pressure campaign's update to the supporters who asked for it (vigil.cases.campaigns).
+    CAMPAIGN = "campaign", _("Campaign update")
 
 
 class Message(models.Model):

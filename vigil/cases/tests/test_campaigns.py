@@ -15,8 +15,10 @@ from django.utils import timezone
 from conftest import login
 from vigil.accounts.models import User
 from vigil.cases import actions, campaigns
-from vigil.cases.models import Campaign, Case, CaseStatus, Signature
+from vigil.cases.models import Campaign, CampaignUpdate, Case, CaseStatus, Signature
 from vigil.cases.tests.closing_helpers import CANARY_NAME, full_case
+from vigil.channels.models import Delivery, DeliveryStatus, Endpoint, Message, Purpose
+from vigil.core.crypto import blind_index
 from vigil.core.models import AuditEvent, Chapter
 
 STORY = "Don Beto has lived in Pilsen for 20 years. He coaches the kids' soccer team."
@@ -223,3 +225,107 @@ def test_the_public_page_is_cheap(
         signature.save(force_insert=True)
     with django_assert_max_num_queries(6):
         assert neighbour.get(reverse("campaign_page", args=[campaign.slug])).status_code == 200
+
+
+# --- updates to supporters --------------------------------------------------------------------
+
+UPDATE = "The bond hearing is on Friday at 9. Come to the court: 55 E Monroe St."
+
+
+def sign_up(neighbour: Client, campaign: Campaign, email: str, language: str = "en") -> Signature:
+    data = {"email": email, "updates": "on"} if email else {}
+    response = neighbour.post(reverse("campaign_sign", args=[campaign.slug]), data, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 302
+    return Signature.objects.order_by("-signed_at").first()  # type: ignore[return-value]
+
+
+def campaign_emails() -> dict[str, Message]:
+    """Endpoint index -> the campaign message it was sent."""
+    deliveries = Delivery.objects.select_related("message", "endpoint").filter(message__purpose=Purpose.CAMPAIGN)
+    return {d.endpoint.address_index: d.message for d in deliveries}
+
+
+def test_an_update_reaches_each_supporter_who_asked_in_their_language_with_their_own_stop_link(
+    staff: Client, case: Case, neighbour: Client
+) -> None:
+    campaign = published(staff, case)
+    marta = sign_up(neighbour, campaign, "marta@example.org")
+    luis = sign_up(Client(), campaign, "Luis@Example.org", language="es")
+    sign_up(Client(), campaign, "")  # signed, asked for nothing
+
+    response = staff.post(campaign_url(case), {"action": "post_update", "body": UPDATE})
+
+    assert response.status_code == 302
+    update = CampaignUpdate.objects.get()
+    assert update.emailed == 2
+    sent = campaign_emails()
+    assert set(sent) == {
+        blind_index("marta@example.org", purpose="email"),
+        blind_index("luis@example.org", purpose="email"),
+    }
+    to_marta, to_luis = (
+        sent[blind_index("marta@example.org", purpose="email")],
+        sent[blind_index("luis@example.org", purpose="email")],
+    )
+    assert UPDATE in to_marta.body and f"/c/{campaign.slug}/stop/{marta.pk}/" in to_marta.body
+    assert f"/c/{campaign.slug}/stop/{luis.pk}/" in to_luis.body and str(marta.pk) not in to_luis.body
+    assert "Bring Beto home" in to_marta.subject
+    assert (to_marta.language, to_luis.language) == ("en", "es")
+    assert "La campaña:" in to_luis.body and "noticias de la campaña" in to_luis.subject
+    assert "marta" not in to_luis.body.lower() and CANARY_NAME not in to_marta.body
+    assert UPDATE in neighbour.get(reverse("campaign_page", args=[campaign.slug])).content.decode()
+    assert AuditEvent.objects.filter(action="case.campaign_update", object_id=str(case.pk)).count() == 1
+
+
+def test_the_stop_link_forgets_the_email_and_the_signature_still_counts(
+    staff: Client, case: Case, neighbour: Client
+) -> None:
+    campaign = published(staff, case)
+    marta = sign_up(neighbour, campaign, "marta@example.org")
+    stop = reverse("campaign_stop", args=[campaign.slug, marta.pk])
+
+    assert neighbour.get(stop).status_code == 200  # a mail scanner following the link stops nothing
+    assert Signature.objects.get(pk=marta.pk).email_endpoint_id is not None
+    assert neighbour.post(stop).status_code == 200
+
+    marta = Signature.objects.get(pk=marta.pk)
+    assert marta.email_endpoint_id is None and raw_email(marta) is None
+    assert not Endpoint.objects.filter(address_index=blind_index("marta@example.org", purpose="email")).exists()
+    assert neighbour.post(stop).status_code == 404 and neighbour.get(stop).status_code == 404
+    staff.post(campaign_url(case), {"action": "post_update", "body": UPDATE})
+    assert CampaignUpdate.objects.get().emailed == 0 and Signature.objects.count() == 1
+    assert neighbour.get(reverse("campaign_stop", args=[campaign.slug, uuid.uuid4()])).status_code == 404
+
+
+def raw_email(signature: Signature) -> Any:
+    return Signature.objects.filter(pk=signature.pk).values_list("email", flat=True).get()
+
+
+def test_updates_need_a_published_page_and_some_text(staff: Client, case: Case) -> None:
+    give_consent(staff, case)
+    draft = staff.post(campaign_url(case), {"action": "post_update", "body": UPDATE})
+    assert draft.status_code == 400 and b"Publish the campaign" in draft.content
+    published(staff, case)
+    assert staff.post(campaign_url(case), {"action": "post_update", "body": "   "}).status_code == 400
+    assert staff.post(campaign_url(case), {"action": "post_update", "body": "x" * 2001}).status_code == 400
+    assert not CampaignUpdate.objects.exists()
+
+
+def test_shredding_the_case_takes_the_updates_and_the_supporters_emails(
+    staff: Client, case: Case, neighbour: Client, legal_coordinator: User, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from vigil.cases import closing, retention
+
+    campaign = published(staff, case)
+    sign_up(neighbour, campaign, "marta@example.org")
+    staff.post(campaign_url(case), {"action": "post_update", "body": UPDATE})
+    now = timezone.now()
+    closing.close_case(case.pk, outcome="released", acting_user=legal_coordinator, now=now)
+    Delivery.objects.update(status=DeliveryStatus.DELIVERED)
+
+    assert retention.shred_due_cases(now + timedelta(days=settings.CASE_RETENTION_DAYS + 1)) == 1
+
+    assert not CampaignUpdate.objects.exists() and not Signature.objects.exists()
+    assert not Endpoint.objects.filter(address_index=blind_index("marta@example.org", purpose="email")).exists()
