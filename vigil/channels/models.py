@@ -204,3 +204,15 @@ class SandboxMessage(models.Model):
     body = EncryptedTextField()
     at = models.DateTimeField(db_index=True)
     delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+
+class EarlyCallback(models.Model):
+    """A provider's final verdict (delivered, failed) that arrived before the sender recorded
+    which delivery the provider id belongs to: Twilio can call back within a second of
+    accepting a message, before our batch is written. Kept until the delivery appears (a
+    sweep applies it) or for a day. A provider id, a status and an error code: nothing else."""
+
+    provider_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=20)
+    error_code = models.CharField(max_length=10, blank=True)
+    received_at = models.DateTimeField()
