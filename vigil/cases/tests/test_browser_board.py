@@ -34,3 +34,6 @@ def test_the_case_board_fits_a_phone_as_cards(
     assert first.evaluate("row => getComputedStyle(row).display") == "block"
     label = first.locator("td").nth(1).evaluate("cell => getComputedStyle(cell, '::before').content")
     assert "Person" in label
+    # A case's page too: its wide tables (checklist, hearings) scroll on their own.
+    page.goto(f"/staff/cases/{case.pk}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
