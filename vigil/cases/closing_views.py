@@ -5,7 +5,9 @@ Every object route answers 404 for a case (or export) of another chapter, an una
 or a made-up id (SECURITY-TESTS.md D2), before anything else is checked, the re-authentication
 redirect included: nobody learns that something exists from being asked for a password.
 Someone who can see the case but lacks the role for an action (an assigned dispatcher closing
-it) gets 403. Exports, their approval and their download need a recent re-authentication (C14).
+it) gets 404 too: every case route answers 404, never 403; approving one's own export, on the
+export queue, is the one 403. Exports, their approval and their download need a recent
+re-authentication (C14).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -172,7 +173,7 @@ def case_close(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
     case = access.case_for(user, case_id)
     if not access.is_legal(user):
-        raise PermissionDenied
+        raise Http404  # 404 on every case route (D2), even for staff who see this case
     form = CloseForm(request.POST)
     if not form.is_valid():
         errors = [str(e) for errs in form.errors.values() for e in errs]
@@ -248,7 +249,7 @@ def case_campaign(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     with transaction.atomic():
         case = access.case_for(user, case_id)
         if not access.is_legal(user):
-            raise PermissionDenied
+            raise Http404
         access.note_read(user, case)
     if request.method == "GET":
         return _campaign_page(request, case)

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -389,7 +388,7 @@ def case_assign(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     if (refused := _post_only(request)) is not None:
         return refused
     if not access.is_legal(user):
-        raise PermissionDenied  # they see this case; only the legal team assigns it
+        raise Http404  # they see this case, but only the legal team assigns it: 404 on case routes (D2)
     if (closed := _refuse_if_closed(request, user, case)) is not None:
         return closed
     form = AssignForm(request.POST, chapter_id=case.chapter_id)

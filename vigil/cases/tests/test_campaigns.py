@@ -178,8 +178,8 @@ def test_the_staff_page_is_legal_only_and_reading_it_is_audited(
     assert AuditEvent.objects.filter(action="case.read", object_id=str(case.pk), actor=legal_coordinator).exists()
     with transaction.atomic():
         actions.assign(case, dispatcher, now=timezone.now(), acting_user=dispatcher)
-    assert login(Client(), dispatcher).get(campaign_url(case)).status_code == 403
-    assert login(Client(), dispatcher).post(campaign_url(case), {"action": "publish"}).status_code == 403
+    assert login(Client(), dispatcher).get(campaign_url(case)).status_code == 404
+    assert login(Client(), dispatcher).post(campaign_url(case), {"action": "publish"}).status_code == 404
     for person in (outsider, admin_user):
         assert login(Client(), person).get(campaign_url(case)).status_code == 404
         assert login(Client(), person).post(campaign_url(case), {"action": "publish"}).status_code == 404

@@ -143,7 +143,7 @@ def test_only_the_legal_team_assigns(client: Client, dispatcher: User, verifier:
     assign(case, dispatcher)
     login(client, dispatcher)
     response = client.post(reverse("case_assign", args=[case.pk]), {"op": "add", "user": str(verifier.pk)})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not case.assignments.filter(user=verifier).exists()
 
 
