@@ -44,8 +44,8 @@ THANKS = gettext_noop(
     "Thank you. A trained volunteer will verify this before any alert goes out. Stay safe and keep your distance."
 )
 HELP = gettext_noop(
-    "%(network)s: to report immigration enforcement, text what you see and where (ZIP or cross streets). "
-    "JOIN + ZIP for alerts. LANG ES for Spanish. STOP to stop."
+    "%(network)s: to report immigration enforcement, text what you see and where (ZIP or corner). "
+    "JOIN + ZIP: alerts. PLAN: family plan. LANG ES: Spanish. STOP: stop."
 )
 LANGUAGE_SET = gettext_noop("OK. We will reply in this language.")
 LANGUAGE_USAGE = gettext_noop("Reply LANG EN for English or LANG ES for Spanish.")
