@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -69,3 +70,15 @@ def test_a_dispatcher_claims_an_incident_from_its_page(browser_page, live_asgi, 
 
     page.wait_for_selector("text=You have claimed this incident.")
     assert page.url.endswith(f"/staff/incidents/{incident_id}/")
+
+
+@pytest.mark.browser
+def test_the_dispatchers_pages_fit_a_phone(browser_page: Any, live_asgi: Any, zone: Any, dispatcher: User) -> None:
+    """A dispatcher at 3 a.m. may only have a phone: the board, on-call and roster pages keep
+    their wide tables scrolling inside themselves, never the page."""
+    receive_report(ReportInput(channel="web", kind="home", latitude=PILSEN[0], longitude=PILSEN[1]))
+    page = browser_page
+    browser_login(page, live_asgi, dispatcher)
+    for path in ("/staff/", "/staff/oncall/", "/staff/responders/"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], path
