@@ -28,9 +28,9 @@ from vigil.incidents.forms import FieldReportForm
 from vigil.incidents.models import Incident, Status
 from vigil.responders import access, availability, fieldreports, oncall, paging
 from vigil.responders.models import Assignment, PageRecipient, PageResponse, Responder, ShiftKind
+from vigil.responders.paging import MAX_ETA_MINUTES
 from vigil.responders.schedule import calendar_ics
 
-MAX_ETA_MINUTES = 240
 SCHEDULE_DAYS = 14
 WAITING = (Status.NEW, Status.VERIFYING)
 

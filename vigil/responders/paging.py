@@ -50,6 +50,8 @@ log = logging.getLogger("vigil.responders.paging")
 # Paging runs only while the dispatcher has not decided: a confirmed or dismissed incident
 # needs no more verifiers.
 PAGEABLE_STATUSES = (Status.NEW, Status.VERIFYING)
+# The longest ETA taken, by text or on the web: "1 999" is four hours away at most.
+MAX_ETA_MINUTES = 240
 SWEEP_WINDOW = timedelta(minutes=10)
 ESCALATE_BATCH = 100
 LANGUAGES = ("en", "es")
@@ -408,7 +410,7 @@ def store_response(
     now = now or timezone.now()
     number = incident.pk if isinstance(incident, Incident) else incident
     if eta_minutes is not None:
-        eta_minutes = max(0, min(int(eta_minutes), 24 * 60))
+        eta_minutes = max(0, min(int(eta_minutes), MAX_ETA_MINUTES))
     if response == PageResponse.ON_SCENE:
         assignments = active_assignments(responder)
         if number is not None:

@@ -200,6 +200,12 @@ def test_on_scene_by_text(db, zone: Zone, ana: Responder, body: str) -> None:
     assert Assignment.objects.get(responder=ana).on_scene_at is not None
 
 
+def test_an_eta_by_text_is_four_hours_at_most_as_on_the_web(db, zone: Zone, ana: Responder) -> None:
+    paged_incident(zone)
+    text_from(phone_of(1), "1 999")
+    assert PageRecipient.objects.get(responder=ana).eta_minutes == paging.MAX_ETA_MINUTES == 240
+
+
 def test_ok_thanks_after_declining_does_not_make_the_lead(db, zone: Zone, ana: Responder) -> None:
     incident = paged_incident(zone)
     text_from(phone_of(1), "2")
