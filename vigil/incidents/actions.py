@@ -43,7 +43,7 @@ from vigil.incidents.models import (
     Status,
 )
 from vigil.incidents.selectors import incident_chapter_ids, staff_chapter_ids
-from vigil.incidents.signals import incident_closed
+from vigil.incidents.signals import incident_closed, incidents_merged
 from vigil.intake.actions import ReportInput, receive_report
 from vigil.intake.models import Channel, Report
 
@@ -438,6 +438,7 @@ def merge_incidents(target: Incident, sources: Iterable[Incident], *, acting_use
         )
         record_event(into, EventKind.MERGE, at=now, actor=acting_user, reason=text, other=source)
         audit(acting_user, "incident.merge", source)
+        incidents_merged.send(sender=Incident, source=source, into=into, at=now, acting_user=acting_user)
     recount(into, expected=expected)
     into.last_action_at = now
     into.save(

@@ -8,3 +8,8 @@ incident_opened = Signal()
 # Sent inside the transaction in which a staff member closed an incident. The responders
 # stage ends the volunteers' assignments on it. Arguments: incident, at, acting_user.
 incident_closed = Signal()
+
+# Sent inside the transaction that merged a duplicate (`source`, now closed) into `into`. The
+# responders stage moves the volunteers working the duplicate onto the incident that stays.
+# Arguments: source, into, at, acting_user.
+incidents_merged = Signal()

@@ -573,6 +573,40 @@ def on_incident_closed(sender: Any, *, incident: Incident, at: datetime, acting_
         _end_assignment(assignment, at, acting_user=acting_user)
 
 
+def on_incidents_merged(
+    sender: Any, *, source: Incident, into: Incident, at: datetime, acting_user: Any = None, **_: Any
+) -> None:
+    """The volunteers working a duplicate move onto the incident that stays, the lead first: a
+    lead becomes the lead there if it has none (which stops its page counting down), else joins.
+    Someone already on it just ends their duplicate assignment."""
+    moving = Assignment.objects.filter(incident_id=source.pk, ended_at__isnull=True).select_related("responder")
+    for assignment in moving.order_by("-is_lead", "accepted_at", "pk"):
+        if Assignment.objects.filter(incident_id=into.pk, responder_id=assignment.responder_id).exists():
+            _end_assignment(assignment, at, acting_user=acting_user)
+            continue
+        won = False
+        if assignment.is_lead:
+            paging = Paging.objects.filter(incident_id=into.pk).first()
+            if paging is None:
+                won = not Assignment.objects.filter(incident_id=into.pk, is_lead=True, ended_at__isnull=True).exists()
+            else:
+                won = bool(
+                    Paging.objects.filter(pk=paging.pk, lead__isnull=True).update(
+                        lead=assignment.responder_id, acknowledged_at=at, deadline=None
+                    )
+                )
+        Assignment.objects.filter(pk=assignment.pk).update(incident_id=into.pk, is_lead=won)
+        Paging.objects.filter(incident_id=source.pk, lead_id=assignment.responder_id).update(lead=None)
+        record_event(
+            into,
+            EventKind.ACCEPTED if won else EventKind.JOINED,
+            at=at,
+            actor=assignment.responder.user,
+            reason=f"#{source.pk}",
+        )
+        audit(acting_user or "system", "paging.move_on_merge", assignment, chapter=into.chapter)
+
+
 def _hand_over_lead(ended: Assignment, incident: Incident, now: datetime) -> None:
     paging = Paging.objects.filter(incident=incident).first()
     successor = (

@@ -441,3 +441,52 @@ def test_fifty_simultaneous_accepts_make_exactly_one_lead(chapter: Chapter, zone
     assert Assignment.objects.filter(incident=incident, is_lead=True).get().responder_id == current.lead_id
     assert Assignment.objects.filter(incident=incident).count() == count
     assert IncidentEvent.objects.filter(incident=incident, kind=EventKind.ACCEPTED).count() == 1
+
+
+# --- Merging duplicates ----------------------------------------------------------------------
+
+
+def test_merging_a_duplicate_moves_its_volunteers_and_its_lead_stops_the_other_page(
+    zone: Zone, ana: Responder, beto: Responder, dispatcher: User
+) -> None:
+    from vigil.incidents.actions import merge_incidents
+
+    duplicate, kept = incident_in(zone), incident_in(zone)
+    t0 = timezone.now()
+    paging.start_paging(duplicate, now=t0)
+    paging.start_paging(kept, now=t0)
+    paging.respond(ana, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)
+    paging.respond(beto, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)
+    assert Paging.objects.get(incident=kept).deadline is not None  # still counting down
+
+    merge_incidents(kept, [duplicate], acting_user=dispatcher, reason="Same raid, two reports")
+
+    moved = {a.responder_id: a for a in Assignment.objects.filter(ended_at__isnull=True)}
+    assert {a.incident_id for a in moved.values()} == {kept.pk}
+    assert moved[ana.pk].is_lead and not moved[beto.pk].is_lead
+    page = Paging.objects.get(incident=kept)
+    assert page.lead_id == ana.pk and page.deadline is None
+    assert EventKind.ACCEPTED in timeline(kept) and EventKind.JOINED in timeline(kept)
+
+
+def test_merging_into_an_incident_with_a_lead_makes_the_moved_lead_join(
+    zone: Zone, ana: Responder, beto: Responder, dispatcher: User
+) -> None:
+    from vigil.incidents.actions import merge_incidents
+
+    duplicate, kept = incident_in(zone), incident_in(zone)
+    t0 = timezone.now()
+    paging.start_paging(duplicate, now=t0)
+    paging.start_paging(kept, now=t0)
+    paging.respond(ana, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)
+    paging.respond(beto, PageResponse.ACCEPTED, incident=kept.pk, now=t0)
+    paging.respond(beto, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)  # on both
+
+    merge_incidents(kept, [duplicate], acting_user=dispatcher, reason="Same raid")
+
+    active = Assignment.objects.filter(ended_at__isnull=True)
+    assert sorted((a.responder_id == ana.pk, a.is_lead, a.incident_id) for a in active) == sorted(
+        [(True, False, kept.pk), (False, True, kept.pk)]
+    )
+    assert Paging.objects.get(incident=kept).lead_id == beto.pk
+    assert Assignment.objects.get(incident=duplicate, responder=beto).ended_at is not None
