@@ -104,3 +104,11 @@ class PlanConversation(models.Model):
     # JSON of the answers so far.
     answers = EncryptedTextField()
     expires_at = models.DateTimeField(db_index=True)
+
+
+class RetiredPlanCode(models.Model):
+    """The keyed index of a deleted plan's code: never given to another family, so an old
+    contact texting DETAINED with it fires nobody's plan."""
+
+    code_index = models.CharField(max_length=64, unique=True)
+    retired_at = models.DateTimeField()

@@ -32,7 +32,7 @@ from vigil.core.crypto import blind_index, rate_key
 from vigil.core.models import AuditEvent, Chapter, RateBucket, Zone
 from vigil.core.phones import InvalidPhone, normalize_phone, phone_index
 from vigil.core.rowkeys import new_data_key, shred
-from vigil.families.models import Plan, PlanContact
+from vigil.families.models import Plan, PlanContact, RetiredPlanCode
 
 ACTOR = "public:plan"
 GUESSING = "plan.guessing"
@@ -239,7 +239,8 @@ def store_plan(data: PlanInput, *, now: datetime, pin: str = "", actor: Any = AC
     for _attempt in range(20):
         code = _new_code()
         plan.code_index = code_index(code)
-        if Plan.objects.filter(code_index=plan.code_index).exists():
+        taken = Plan.objects.filter(code_index=plan.code_index).exists()
+        if taken or RetiredPlanCode.objects.filter(code_index=plan.code_index).exists():
             continue
         try:
             with transaction.atomic():
@@ -343,6 +344,7 @@ def delete_plan(plan_id: Any, *, now: datetime) -> bool:
     indexes = [index for index in plan.contacts.values_list("phone_index", flat=True) if index]
     endpoints = Endpoint.objects.filter(chapter_id=plan.chapter_id, channel=ChannelKind.SMS, address_index__in=indexes)
     endpoint_ids = list(endpoints.values_list("pk", flat=True))
+    RetiredPlanCode.objects.get_or_create(code_index=plan.code_index, defaults={"retired_at": now})
     plan.delete()
     if data_key_id is not None:
         shred(data_key_id)

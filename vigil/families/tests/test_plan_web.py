@@ -7,10 +7,11 @@ from typing import Any
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from vigil.core.models import AuditEvent, DataKey
 from vigil.families import plans
-from vigil.families.models import Plan, PlanContact
+from vigil.families.models import Plan, PlanContact, RetiredPlanCode
 from vigil.families.tests.conftest import MARTA, MARTA_MESSAGE, ROSA, ROSA_PIN, make_rosa_plan
 
 
@@ -156,6 +157,20 @@ def test_deleting_the_plan_shreds_its_key(neighbour, chapter, zone):
     assert not Plan.objects.exists() and not PlanContact.objects.exists()
     assert not DataKey.objects.filter(pk=str(key_id)).exists()
     assert neighbour.get(reverse("plan_edit")).status_code == 302
+
+
+def test_a_deleted_plans_code_is_never_given_to_another_family(neighbour, chapter, zone, monkeypatch):
+    """An old contact texting DETAINED with a deleted plan's code must fire nobody's plan."""
+    plan, code = make_rosa_plan()
+    assert plans.delete_plan(plan.pk, now=timezone.now())
+    assert RetiredPlanCode.objects.filter(code_index=plans.code_index(code)).exists()
+
+    # The next family's random draw lands on the retired code first: it is drawn again.
+    draws = iter([int(code), 424242 if code != "424242" else 525252])
+    monkeypatch.setattr(plans.secrets, "randbelow", lambda _n: next(draws))
+    _new_plan, new_code = make_rosa_plan()
+
+    assert new_code != code and plans.plan_for_code(code) is None
 
 
 def test_the_edit_page_needs_an_opened_plan_and_closes_after_15_minutes(neighbour, chapter, zone):
