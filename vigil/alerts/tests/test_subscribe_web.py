@@ -180,7 +180,7 @@ def test_g11_one_source_may_ask_five_times_an_hour(db, zone):
     assert Delivery.objects.count() == subscriber_views.REQUESTS_PER_SOURCE
     # Only keyed hashes in the rate buckets: never the address or the number.
     keys = " ".join(RateBucket.objects.values_list("key", flat=True))
-    assert "203.0.113" not in keys and "555" not in keys
+    assert "203.0.113" not in keys and "3125550777" not in keys and "5550777" not in keys
 
 
 def test_g11_a_suppressed_number_is_never_texted_and_the_answer_is_the_same(db, zone):
