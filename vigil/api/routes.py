@@ -27,7 +27,7 @@ from vigil.api.schemas import (
     TransitionIn,
 )
 from vigil.core.models import Chapter
-from vigil.incidents import actions, selectors
+from vigil.incidents import actions, notes, selectors
 from vigil.incidents.errors import CorroborationRequired, IncidentError, InvalidTransition
 from vigil.incidents.models import FieldReport, Incident, IncidentEvent
 from vigil.intake.actions import ReportInput
@@ -128,7 +128,8 @@ def _event_out(event: IncidentEvent) -> dict[str, Any]:
         "actor": event.actor.get_username() if event.actor else "",
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "reason": str(event.reason or ""),
+        # A system note, in the caller's language, where no staff member gave a reason.
+        "reason": str(event.reason or "") or (notes.render(event.note) if event.note else ""),
         "other_incident_id": event.other_incident_id,
     }
 

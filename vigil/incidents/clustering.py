@@ -37,6 +37,7 @@ def record_event(
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
+    note: str = "",
     other: Incident | None = None,
 ) -> IncidentEvent:
     event = IncidentEvent(
@@ -46,6 +47,7 @@ def record_event(
         kind=kind,
         from_status=from_status,
         to_status=to_status,
+        note=note,
         other_incident=other,
     )
     event.reason = reason

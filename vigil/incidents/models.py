@@ -95,6 +95,8 @@ class IncidentEvent(models.Model):
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
     reason = EncryptedTextField()
+    # What the system did, as a code rendered in the reader's language (vigil.incidents.notes).
+    note = models.CharField(max_length=40, blank=True)
     # Merge and split: the incident on the other side of the move.
     other_incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 

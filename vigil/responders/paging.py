@@ -26,11 +26,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from vigil.channels import outbox
 from vigil.channels.models import Purpose
 from vigil.core import geo
 from vigil.core.audit import audit
+from vigil.incidents import notes
 from vigil.incidents.clustering import record_event
 from vigil.incidents.models import OPEN_STATUSES, EventKind, Incident, Status
 from vigil.intake import sms
@@ -67,6 +69,16 @@ class PagingNotFound(PagingError):
 
 def _label(stage: int) -> str:
     return str(PagingStage(stage).label)
+
+
+# How the timeline reads the notes paging writes (vigil.incidents.notes), in the reader's language.
+notes.register("stage", lambda args: _label(int(args[0])))
+notes.register(
+    "paged", lambda args: gettext("%(stage)s: %(n)s paged") % {"stage": _label(int(args[0])), "n": int(args[1])}
+)
+notes.register("eta", lambda args: gettext("arriving in %(n)s min") % {"n": int(args[0])})
+notes.register("handover", lambda args: gettext("lead handed over"))
+notes.register("moved", lambda args: gettext("moved from #%(n)s") % {"n": int(args[0])})
 
 
 def _language(responder: Responder) -> str:
@@ -246,7 +258,7 @@ def _run_stages(paging: Paging, incident: Incident, now: datetime, *, actor: Any
     while stage < PagingStage.DISPATCHER:
         recipients = stage_recipients(paging, incident, stage, now)
         if stage != PagingStage.ZONE:
-            record_event(incident, EventKind.ESCALATED, at=now, actor=actor, reason=_label(stage))
+            record_event(incident, EventKind.ESCALATED, at=now, actor=actor, note=f"stage:{stage}")
         if recipients:
             _send_pages(paging, incident, stage, recipients, now)
             deadline = now + timedelta(seconds=settings.PAGE_ESCALATE_SECONDS)
@@ -257,13 +269,13 @@ def _run_stages(paging: Paging, incident: Incident, now: datetime, *, actor: Any
                 EventKind.PAGED,
                 at=now,
                 actor=actor,
-                reason=f"{_label(stage)}: {len(recipients)}",
+                note=f"paged:{stage}:{len(recipients)}",
             )
             return
         stage += 1
     Paging.objects.filter(pk=paging.pk).update(stage=PagingStage.DISPATCHER, deadline=None, alarm_at=now)
     paging.stage, paging.deadline, paging.alarm_at = PagingStage.DISPATCHER, None, now
-    record_event(incident, EventKind.ALARM, at=now, actor=actor, reason=_label(PagingStage.DISPATCHER))
+    record_event(incident, EventKind.ALARM, at=now, actor=actor, note=f"stage:{PagingStage.DISPATCHER}")
     audit(actor or "system", "paging.alarm", paging)
 
 
@@ -464,8 +476,8 @@ def _accept(responder: Responder, page: PageRecipient, eta_minutes: int | None, 
     )
     incident = Incident.objects.get(pk=incident_id)
     actor = responder.user
-    reason = f"ETA {eta_minutes} min" if eta_minutes is not None else ""
-    record_event(incident, EventKind.ACCEPTED if won else EventKind.JOINED, at=now, actor=actor, reason=reason)
+    note = f"eta:{eta_minutes}" if eta_minutes is not None else ""
+    record_event(incident, EventKind.ACCEPTED if won else EventKind.JOINED, at=now, actor=actor, note=note)
     audit(_actor(responder), "paging.accept" if won else "paging.join", assignment, chapter=paging.chapter)
     return Answer("lead" if won else "joined", incident_id, assignment)
 
@@ -602,7 +614,7 @@ def on_incidents_merged(
             EventKind.ACCEPTED if won else EventKind.JOINED,
             at=at,
             actor=assignment.responder.user,
-            reason=f"#{source.pk}",
+            note=f"moved:{source.pk}",
         )
         audit(acting_user or "system", "paging.move_on_merge", assignment, chapter=into.chapter)
 
@@ -620,7 +632,7 @@ def _hand_over_lead(ended: Assignment, incident: Incident, now: datetime) -> Non
         successor.save(update_fields=["is_lead"])
         if paging is not None:
             Paging.objects.filter(pk=paging.pk).update(lead=successor.responder_id)
-        record_event(incident, EventKind.ACCEPTED, at=now, reason="lead handed over")
+        record_event(incident, EventKind.ACCEPTED, at=now, note="handover")
         return
     if paging is None:
         return

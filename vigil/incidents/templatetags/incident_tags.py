@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from vigil.core.fields import LockedValue
+from vigil.incidents import notes
 from vigil.incidents.models import Status
 
 register = template.Library()
@@ -29,3 +30,9 @@ def status_label(value: str) -> str:
         return str(Status(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def event_note(note: str) -> str:
+    """A system note (vigil.incidents.notes) in the reader's language."""
+    return notes.render(note)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import h3
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from conftest import login
 from vigil.accounts.models import User
@@ -272,3 +272,20 @@ def test_the_board_strip_takes_the_same_queries_for_one_or_many_pages(
     with django_assert_num_queries(len(one.captured_queries)):
         body = strip(as_dispatcher)
     assert body.count('class="countdown"') == 6
+
+
+def test_the_timeline_tells_what_paging_did_in_the_readers_language(
+    as_dispatcher: Client, ana: Responder, paged: Incident
+) -> None:
+    """Paging writes codes, not sentences: a Spanish-speaking dispatcher reads them in Spanish
+    though the worker wrote them."""
+    accept(ana, paged, eta=12)
+    zone_stage = str(PagingStage(PagingStage.ZONE).label)
+
+    english = as_dispatcher.get(f"/staff/incidents/{paged.pk}/").content.decode()
+    spanish = as_dispatcher.get(f"/staff/incidents/{paged.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert f"{zone_stage}: 2 paged" in english and "arriving in 12 min" in english
+    with translation.override("es"):
+        assert f"{PagingStage(PagingStage.ZONE).label}: 2 avisados" in spanish
+    assert "llega en 12 min" in spanish
