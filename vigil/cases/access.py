@@ -84,7 +84,7 @@ def note_read(user: Any, case: Case, action: str = READ) -> None:
     audit(user, action, case)
     if action != READ:
         return
-    _watch(user, READ, "cases.case", settings.CASE_READ_ALERT, "opened %s cases", case.chapter)
+    watch_bulk(user, READ, "cases.case", settings.CASE_READ_ALERT, "opened %s cases", case.chapter)
 
 
 def note_board_page(user: Any, page: str, chapter: Any) -> None:
@@ -94,12 +94,12 @@ def note_board_page(user: Any, page: str, chapter: Any) -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("note_board_page runs in the transaction of the read")
     audit(user, BOARD, object_type=BOARD_OBJECT, object_id=page[:64], chapter=chapter)
-    _watch(user, BOARD, BOARD_OBJECT, settings.CASE_BOARD_PAGE_ALERT, "listed %s board pages", chapter)
+    watch_bulk(user, BOARD, BOARD_OBJECT, settings.CASE_BOARD_PAGE_ALERT, "listed %s board pages", chapter)
 
 
-def _watch(user: Any, action: str, object_type: str, limit: int, what: str, chapter: Any) -> None:
+def watch_bulk(user: Any, action: str, object_type: str, limit: int, what: str, chapter: Any) -> None:
     """One bulk-reading alert per person per hour, when they read more than `limit` distinct
-    objects of this kind in the hour."""
+    objects of this kind in the hour (cases, board pages, family plans)."""
     since = timezone.now() - timedelta(hours=1)
     mine = AuditEvent.objects.filter(actor_id=user.pk, at__gte=since)
     distinct = mine.filter(action=action, object_type=object_type).values("object_id").distinct().count()

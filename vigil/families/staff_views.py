@@ -6,7 +6,8 @@
   are counted per user (PLAN_ATTEMPTS_PER_HOUR an hour) and refused once spent, right or
   wrong, with the same message. The legal role also sees the plans of its chapters it may read.
 - plan_detail (legal of the plan's chapter only, and only when the member consented or a
-  panic fired; else 404): the plan, every read audited ("plan.read").
+  panic fired; else 404): the plan, every read audited ("plan.read"); opening more than
+  CASE_READ_ALERT plans in an hour is bulk reading, as for cases (D5).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from vigil.accounts.models import Role
 from vigil.cases import access
+from vigil.cases.access import watch_bulk
 from vigil.core.audit import audit
 from vigil.families import forms, panic, plans
 from vigil.families.models import Plan
@@ -114,6 +116,7 @@ def plan_detail(request: HttpRequest, plan_id: uuid.UUID) -> HttpResponse:
         if plan is None or not plan.legal_may_read:
             raise Http404
         audit(user, "plan.read", plan)
+        watch_bulk(user, "plan.read", "families.plan", settings.CASE_READ_ALERT, "opened %s family plans", plan.chapter)
         panics = list(plan.panics.order_by("-at"))
         contacts = list(plan.contacts.all())
         return render(

@@ -81,6 +81,24 @@ def test_legal_cannot_read_a_plan_before_consent_or_panic_and_can_after(client, 
     assert plan.pk in [p.pk for p in client.get(reverse("plan_panic")).context["readable"]]
 
 
+def test_reading_many_plans_in_an_hour_is_bulk_reading(client, legal_coordinator, chapter, zone, settings):
+    settings.CASE_READ_ALERT = 2
+    readable = []
+    for n in range(3):
+        plan, _code = make_rosa_plan(phone=f"+1312555{n:04d}")
+        plans.set_consent(plan.pk, True, now=timezone.now())
+        readable.append(plan)
+    login(client, legal_coordinator)
+    for plan in readable[:2]:
+        client.get(reverse("plan_detail", args=[plan.pk]))
+        client.get(reverse("plan_detail", args=[plan.pk]))  # reading one twice is one plan
+    assert not AuditEvent.objects.filter(action="case.bulk_read").exists()
+
+    client.get(reverse("plan_detail", args=[readable[2].pk]))
+
+    assert AuditEvent.objects.filter(action="case.bulk_read", actor=legal_coordinator).count() == 1
+
+
 def test_after_a_panic_legal_reads_the_plan(client, legal_coordinator, rosa_plan):
     from tests.twilio import text_via_webhook
     from vigil.families.tests.conftest import ROSA
