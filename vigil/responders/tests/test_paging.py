@@ -446,17 +446,23 @@ def test_fifty_simultaneous_accepts_make_exactly_one_lead(chapter: Chapter, zone
 # --- Merging duplicates ----------------------------------------------------------------------
 
 
-def test_merging_a_duplicate_moves_its_volunteers_and_its_lead_stops_the_other_page(
-    zone: Zone, ana: Responder, beto: Responder, dispatcher: User
-) -> None:
-    from vigil.incidents.actions import merge_incidents
-
+def two_paged(zone: Zone, ana: Responder) -> tuple[Incident, Incident]:
+    """Two reports of one raid, both paging; Ana leads the one that will be merged away."""
     duplicate, kept = incident_in(zone), incident_in(zone)
     t0 = timezone.now()
     paging.start_paging(duplicate, now=t0)
     paging.start_paging(kept, now=t0)
     paging.respond(ana, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)
-    paging.respond(beto, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)
+    return duplicate, kept
+
+
+def test_merging_a_duplicate_moves_its_volunteers_and_its_lead_stops_the_other_page(
+    zone: Zone, ana: Responder, beto: Responder, dispatcher: User
+) -> None:
+    from vigil.incidents.actions import merge_incidents
+
+    duplicate, kept = two_paged(zone, ana)
+    paging.respond(beto, PageResponse.ACCEPTED, incident=duplicate.pk)
     assert Paging.objects.get(incident=kept).deadline is not None  # still counting down
 
     merge_incidents(kept, [duplicate], acting_user=dispatcher, reason="Same raid, two reports")
@@ -474,13 +480,9 @@ def test_merging_into_an_incident_with_a_lead_makes_the_moved_lead_join(
 ) -> None:
     from vigil.incidents.actions import merge_incidents
 
-    duplicate, kept = incident_in(zone), incident_in(zone)
-    t0 = timezone.now()
-    paging.start_paging(duplicate, now=t0)
-    paging.start_paging(kept, now=t0)
-    paging.respond(ana, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)
-    paging.respond(beto, PageResponse.ACCEPTED, incident=kept.pk, now=t0)
-    paging.respond(beto, PageResponse.ACCEPTED, incident=duplicate.pk, now=t0)  # on both
+    duplicate, kept = two_paged(zone, ana)
+    paging.respond(beto, PageResponse.ACCEPTED, incident=kept.pk)
+    paging.respond(beto, PageResponse.ACCEPTED, incident=duplicate.pk)  # on both
 
     merge_incidents(kept, [duplicate], acting_user=dispatcher, reason="Same raid")
 
