@@ -174,10 +174,7 @@ def store_family_contact(
     if e164:
         contact.sms_endpoint = outbox.endpoint_for(case.chapter_id, ChannelKind.SMS, e164, index)
     if contact.email:
-        address = str(contact.email).lower()
-        contact.email_endpoint = outbox.endpoint_for(
-            case.chapter_id, ChannelKind.EMAIL, address, blind_index(address, purpose="email")
-        )
+        contact.email_endpoint = outbox.email_endpoint(case.chapter_id, str(contact.email))
     contact.save(force_insert=True)
     audit(actor, "case.family_add", case)
     return contact

@@ -27,9 +27,8 @@ from django.utils.translation import gettext as _
 from vigil.cases.closing import ClosingError
 from vigil.cases.models import Campaign, CampaignUpdate, Case, CaseStatus, Signature
 from vigil.channels import outbox
-from vigil.channels.models import ChannelKind, Purpose
+from vigil.channels.models import Purpose
 from vigil.core.audit import audit
-from vigil.core.crypto import blind_index
 from vigil.core.fields import LockedValue
 
 SLUG_BYTES = 9  # 12 URL-safe characters
@@ -218,10 +217,7 @@ def sign(
     signature.display_name = name
     signature.email = email
     if email:
-        address = email.lower()
-        signature.email_endpoint = outbox.endpoint_for(
-            campaign.case.chapter_id, ChannelKind.EMAIL, address, blind_index(address, purpose="email")
-        )
+        signature.email_endpoint = outbox.email_endpoint(campaign.case.chapter_id, email)
     signature.save(force_insert=True)
     audit(
         "public",

@@ -43,9 +43,8 @@ from vigil.cases.models import (
     HearingKind,
 )
 from vigil.channels import outbox
-from vigil.channels.models import ChannelKind, Endpoint, Purpose
+from vigil.channels.models import Endpoint, Purpose
 from vigil.core.audit import audit
-from vigil.core.crypto import blind_index
 from vigil.intake.sms import ascii_only
 from vigil.responders.models import Responder, ResponderStatus
 
@@ -164,11 +163,8 @@ def recipients(case: Case) -> list[tuple[str, Endpoint]]:
         if responder is not None and responder.endpoint is not None:
             found.append((_language(responder.language, "en"), responder.endpoint))
             continue
-        address = (user.email or "").strip().lower()
-        if address:
-            endpoint = outbox.endpoint_for(
-                case.chapter_id, ChannelKind.EMAIL, address, blind_index(address, purpose="email")
-            )
+        if (user.email or "").strip():
+            endpoint = outbox.email_endpoint(case.chapter_id, user.email)
             found.append((_language(user.preferred_language, "en"), endpoint))
     unique: dict[Any, tuple[str, Endpoint]] = {}
     for language, endpoint in found:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import ForeignObjectRel
 
-from vigil.channels.models import OPEN_STATUSES, Delivery, DeliveryStatus, Endpoint, Message
+from vigil.channels.models import OPEN_STATUSES, ChannelKind, Delivery, DeliveryStatus, Endpoint, Message
+from vigil.core.crypto import blind_index
 
 # Urgent sends jump the queue: the sender claims by next_attempt_at, so a delivery dated a day
 # "in the past" goes before the backlog of a 100,000-recipient alert sent a minute earlier. A
@@ -86,6 +87,12 @@ def endpoint_for(chapter_id: int, channel: str, address: str, index: str) -> End
     endpoint.address = address
     endpoint.save(force_insert=True)
     return endpoint
+
+
+def email_endpoint(chapter_id: int, address: str) -> Endpoint:
+    """endpoint_for an email address: lower-cased, with the keyed index every email shares."""
+    address = address.strip().lower()
+    return endpoint_for(chapter_id, ChannelKind.EMAIL, address, blind_index(address, purpose="email"))
 
 
 def release_endpoints(ids: Iterable[uuid.UUID | str]) -> int:
