@@ -90,9 +90,8 @@ def campaign_sign(request: HttpRequest, slug: str) -> HttpResponse:
 def campaign_stop(request: HttpRequest, slug: str, signature_id: uuid.UUID) -> HttpResponse:
     """The stop link in every update. GET asks (mail scanners follow links), POST forgets the
     email. A link that is wrong, used or for a shredded campaign answers the same 404."""
-    exists = Signature.objects.filter(pk=signature_id, campaign__slug=slug, email_endpoint__isnull=False).exists()
     if request.method == "GET":
-        if not exists:
+        if not Signature.objects.filter(pk=signature_id, campaign__slug=slug, email_endpoint__isnull=False).exists():
             raise Http404
         return render(request, "cases/public/stop.html", {"stopped": False})
     if not campaigns.stop_updates(slug, signature_id):

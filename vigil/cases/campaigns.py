@@ -274,24 +274,26 @@ def post_update(case: Case, body: str, *, acting_user: Any, now: datetime) -> Ca
     update.body = text
     page = _public_url("campaign_page", campaign.slug)
     title = str(campaign.title or "")
+    wording = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            subject = gettext(UPDATE_SUBJECT).format(network=settings.NETWORK_NAME, title=title)
+            wording[language] = (subject, gettext(UPDATE_TEXT))
     supporters = campaign.signatures.filter(email_endpoint__isnull=False, email_endpoint__disabled_at__isnull=True)
-    supporters = supporters.select_related("email_endpoint")
-    for signature in supporters.order_by("signed_at"):
-        stop = _public_url("campaign_stop", campaign.slug, signature.pk)
-        with translation.override(signature.language):
-            subject = gettext(UPDATE_SUBJECT).format(network=settings.NETWORK_NAME, title=title)[:200]
-            message = gettext(UPDATE_TEXT).format(body=text, page=page, stop=stop)
+    letters = []
+    for signature in supporters.select_related("email_endpoint").order_by("signed_at"):
         assert signature.email_endpoint is not None
-        outbox.queue(
-            chapter_id=case.chapter_id,
-            purpose=Purpose.CAMPAIGN,
-            recipients=[(signature.language, signature.email_endpoint)],
-            text_for=lambda _language, message=message: message,  # type: ignore[misc]
-            subject=subject,
-            now=now,
-            valid_until=now + UPDATE_VALID_FOR,
-        )
-        update.emailed += 1
+        subject, template = wording.get(signature.language, wording["en"])
+        stop = _public_url("campaign_stop", campaign.slug, signature.pk)
+        message = template.format(body=text, page=page, stop=stop)
+        letters.append(outbox.Letter(signature.email_endpoint, signature.language, subject, message))
+    update.emailed = outbox.queue_each(
+        chapter_id=case.chapter_id,
+        purpose=Purpose.CAMPAIGN,
+        letters=letters,
+        now=now,
+        valid_until=now + UPDATE_VALID_FOR,
+    )
     update.save(force_insert=True)
     audit(acting_user, "case.campaign_update", case)
     return update

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -72,6 +73,56 @@ def queue(
     ]
     Delivery.objects.bulk_create(deliveries)
     return deliveries
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One recipient's own text (queue_each)."""
+
+    endpoint: Endpoint
+    language: str
+    subject: str
+    body: str
+
+
+def queue_each(
+    *, chapter_id: int, purpose: str, letters: Sequence[Letter], now: datetime, valid_until: datetime
+) -> int:
+    """A message per recipient, for texts that differ by person (a campaign update with each
+    supporter's own stop link): two bulk INSERTs however many letters, where a `queue` call per
+    person writes a message and a delivery each. Never personal text (no sealing here). How
+    many were queued."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox.queue_each writes in the caller's transaction")
+    subject_max = Message._meta.get_field("subject").max_length or 0
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                chapter_id=chapter_id,
+                batch=uuid.uuid4(),
+                purpose=purpose,
+                language=letter.language,
+                subject=letter.subject[:subject_max],
+                body=letter.body,
+                created_at=now,
+                valid_until=valid_until,
+            )
+            for letter in letters
+        ]
+    )
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                message=message,
+                endpoint=letter.endpoint,
+                channel=letter.endpoint.channel,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+            )
+            for message, letter in zip(messages, letters, strict=True)
+        ]
+    )
+    return len(letters)
 
 
 def endpoint_for(chapter_id: int, channel: str, address: str, index: str) -> Endpoint:

@@ -277,6 +277,17 @@ def test_an_update_reaches_each_supporter_who_asked_in_their_language_with_their
     assert AuditEvent.objects.filter(action="case.campaign_update", object_id=str(case.pk)).count() == 1
 
 
+def test_a_long_title_makes_a_subject_the_mail_column_holds(staff: Client, case: Case, neighbour: Client) -> None:
+    campaign = published(staff, case)
+    staff.post(campaign_url(case), {**TEXTS, "title": "Bring Beto home " * 12})
+    sign_up(neighbour, campaign, "marta@example.org")
+
+    assert staff.post(campaign_url(case), {"action": "post_update", "body": UPDATE}).status_code == 302
+
+    (message,) = campaign_emails().values()
+    assert 0 < len(message.subject) <= (Message._meta.get_field("subject").max_length or 0)
+
+
 def test_the_stop_link_forgets_the_email_and_the_signature_still_counts(
     staff: Client, case: Case, neighbour: Client
 ) -> None:
