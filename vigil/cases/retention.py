@@ -26,9 +26,9 @@ A crash leaves each case either untouched or fully shredded (one transaction eac
 next run carries on: the job is idempotent. After a batch the SQLite WAL is checkpointed
 (vigil.core.retention.checkpoint_wal) so the deleted pages do not linger in `-wal`.
 
-The channels endpoints the family contacts' reminders and the supporters' campaign updates went
-to (phones and emails) are deleted with them, unless something else still uses them: a subscriber, a volunteer, another
-case (vigil.channels.outbox.release_endpoints).
+The channels endpoints the family contacts' reminders and the supporters' campaign updates
+went to (phones and emails) are deleted with them, unless something else still uses them: a
+subscriber, a volunteer, another case (vigil.channels.outbox.release_endpoints).
 """
 
 from __future__ import annotations
@@ -84,6 +84,10 @@ PERSONAL_ROWS: tuple[type[Any], ...] = (
 )
 
 
+# Rows that reach their case through the campaign.
+_CASE_LOOKUP: dict[type[Any], str] = {Signature: "campaign__case_id", CampaignUpdate: "campaign__case_id"}
+
+
 def _cleared_case_columns() -> dict[str, Any]:
     columns: dict[str, Any] = {f.attname: None for f in Case._meta.concrete_fields if isinstance(f, RowKeyTextField)}
     columns.update(a_number_index="", phone_index="", taken_at=None, located_at=None, data_key=None)
@@ -106,10 +110,7 @@ def shred_case(case_id: Any, now: datetime) -> bool:
         supporters = Signature.objects.filter(campaign__case_id=case.pk, email_endpoint__isnull=False)
         endpoints += list(supporters.values_list("email_endpoint_id", flat=True))
         for model in PERSONAL_ROWS:
-            if model in (Signature, CampaignUpdate):
-                model.objects.filter(campaign__case_id=case.pk).delete()
-            else:
-                model.objects.filter(case_id=case.pk).delete()
+            model.objects.filter(**{_CASE_LOOKUP.get(model, "case_id"): case.pk}).delete()
         Case.objects.filter(pk=case.pk).update(**_cleared_case_columns(), status=CaseStatus.SHREDDED, shredded_at=now)
         # The history stays by facility and dates; a place staff typed in is free text: it goes.
         Detention.objects.filter(case_id=case.pk).exclude(facility_other="").update(facility_other="")

@@ -29,7 +29,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from vigil.accounts.models import Role
 from vigil.cases import access
-from vigil.cases.access import watch_bulk
 from vigil.core.audit import audit
 from vigil.families import forms, panic, plans
 from vigil.families.models import Plan
@@ -116,7 +115,9 @@ def plan_detail(request: HttpRequest, plan_id: uuid.UUID) -> HttpResponse:
         if plan is None or not plan.legal_may_read:
             raise Http404
         audit(user, "plan.read", plan)
-        watch_bulk(user, "plan.read", "families.plan", settings.CASE_READ_ALERT, "opened %s family plans", plan.chapter)
+        access.watch_bulk(
+            user, "plan.read", "families.plan", settings.CASE_READ_ALERT, "opened %s family plans", plan.chapter
+        )
         panics = list(plan.panics.order_by("-at"))
         contacts = list(plan.contacts.all())
         return render(

@@ -375,10 +375,18 @@ def declined_page(responder: Responder, now: datetime, *, incident_number: int |
     return None if page is None else page.paging.incident_id
 
 
-def active_assignments(responder: Responder) -> Any:
-    return Assignment.objects.filter(
-        responder=responder, ended_at__isnull=True, incident__status__in=OPEN_STATUSES
-    ).order_by("-accepted_at", "-pk")
+def active_assignments(responder: Responder, *, incident_number: int | None = None) -> Any:
+    """The responder's assignments on open incidents (on that one, with a number), newest first."""
+    found = Assignment.objects.filter(responder=responder, ended_at__isnull=True, incident__status__in=OPEN_STATUSES)
+    if incident_number is not None:
+        found = found.filter(incident_id=incident_number)
+    return found.order_by("-accepted_at", "-pk")
+
+
+def active_assignment(responder: Responder, *, incident_number: int | None = None) -> Assignment | None:
+    """The newest of them: the one a text without "#n" is about."""
+    found: Assignment | None = active_assignments(responder, incident_number=incident_number).first()
+    return found
 
 
 def has_open_page(responder: Responder, now: datetime, *, incident_number: int | None = None) -> bool:
@@ -389,10 +397,7 @@ def has_open_page(responder: Responder, now: datetime, *, incident_number: int |
 
 
 def has_assignment(responder: Responder, *, incident_number: int | None = None) -> bool:
-    found = active_assignments(responder)
-    if incident_number is not None:
-        found = found.filter(incident_id=incident_number)
-    return found.exists()
+    return bool(active_assignments(responder, incident_number=incident_number).exists())
 
 
 @transaction.atomic(durable=True)
@@ -424,10 +429,7 @@ def store_response(
     if eta_minutes is not None:
         eta_minutes = max(0, min(int(eta_minutes), MAX_ETA_MINUTES))
     if response == PageResponse.ON_SCENE:
-        assignments = active_assignments(responder)
-        if number is not None:
-            assignments = assignments.filter(incident_id=number)
-        assignment = assignments.first()
+        assignment = active_assignment(responder, incident_number=number)
         if assignment is not None:
             return _on_scene(responder, assignment, now)
     pages = open_pages(responder, now)

@@ -288,7 +288,7 @@ def _handle(responder: Responder, context: sms.SmsContext) -> sms.Handled | None
         shift = availability.store_off(responder, now)
         ends = timezone.localtime(shift.ends_at)
         # "18:00" today; "Sat 06:00" (in their language) when it runs past midnight.
-        same_day = ends.date() == timezone.localtime(now).date()
+        same_day = ends.date() == timezone.localdate(now)
         until = ends.strftime("%H:%M") if same_day else sms.ascii_only(formats.date_format(ends, "D H:i"))
         return sms.Handled(texts.render(texts.OFF, until=until))
     field = _FIELD.match(text)
@@ -344,8 +344,7 @@ def _page_reply(responder: Responder, reply: Reply, context: sms.SmsContext) -> 
 
 
 def _done(responder: Responder, number: int | None, now: datetime) -> sms.Handled:
-    assignments = paging.active_assignments(responder)
-    assignment = (assignments.filter(incident_id=number) if number is not None else assignments).first()
+    assignment = paging.active_assignment(responder, incident_number=number)
     if assignment is None:
         return sms.Handled(texts.render(texts.CLOSED, number=number))
     paging.store_end_assignment(assignment, now)
@@ -353,8 +352,7 @@ def _done(responder: Responder, number: int | None, now: datetime) -> sms.Handle
 
 
 def _field_report(responder: Responder, number: int | None, digit: str, text: str) -> sms.Handled:
-    assignments = paging.active_assignments(responder)
-    assignment = (assignments.filter(incident_id=number) if number is not None else assignments).first()
+    assignment = paging.active_assignment(responder, incident_number=number)
     if assignment is None:
         if number is not None:
             return sms.Handled(texts.render(texts.CLOSED, number=number))
